@@ -1,0 +1,295 @@
+"""Engine: SimPy wiring of traffic -> strategy -> routes -> receipts -> records.
+
+One :class:`Simulation` runs one strategy over one replication's traffic plan in its
+own ``simpy.Environment``. Message arrivals come from one long-lived process; each
+route is a :class:`RouteLine` (a long-lived process draining its queue); submit
+responses and receipts are timeout callbacks, never a process per message. The world's
+randomness is keyed by message and route (:mod:`sim.world.randomness`), so strategies
+compared on one replication see the same traffic and the same carrier draws.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.records import NO_ROUTE, RecordBuffer, Records
+from sim.routeline import RouteLine
+from sim.scenario import RetryPolicy, Scenario, StrategySpec, SubmitErrorAction
+from sim.strategies.base import Message, RouteView, Strategy, StrategyContext, StrategyError
+from sim.strategies.registry import build
+from sim.world.randomness import STREAM_STRATEGY, KeyedDraws, replication_seed
+from sim.world.route import Fate, RouteBehaviour
+from sim.world.smpp import NEGATIVE_DLR, DlrStatus, SubmitStatus
+from sim.world.traffic import TrafficPlan, generate_traffic
+
+NAN = math.nan
+ProgressHook = Callable[[float], None]
+
+
+class Simulation:
+    """One strategy on one replication's traffic."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        spec: StrategySpec,
+        replication: int,
+        plan: TrafficPlan | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.spec = spec
+        self.replication = replication
+        self.plan = plan if plan is not None else generate_traffic(scenario, replication)
+        self.env = simpy.Environment()
+        self.policy: RetryPolicy = scenario.retry
+        self.records = RecordBuffer()
+        self.behaviours = [RouteBehaviour(r) for r in scenario.routes]
+        self.draws = [
+            KeyedDraws(scenario.seed, replication, r.id, self.policy.max_attempts)
+            for r in scenario.routes
+        ]
+        self.lines = [
+            RouteLine(self.env, i, r, self._send) for i, r in enumerate(scenario.routes)
+        ]
+        now = self._now
+        self.views = [
+            RouteView(
+                i,
+                r.id,
+                r.supplier,
+                r.kind,
+                r.tps,
+                r.window,
+                _price_fn(self.behaviours[i], now),
+                self.lines[i].queue_length,
+            )
+            for i, r in enumerate(scenario.routes)
+        ]
+        dest_index = {d.id: i for i, d in enumerate(scenario.destinations)}
+        self.candidates: list[tuple[RouteView, ...]] = [() for _ in scenario.destinations]
+        for view, route in zip(self.views, scenario.routes, strict=True):
+            for dest_id in route.prices:
+                i = dest_index[dest_id]
+                self.candidates[i] = (*self.candidates[i], view)
+        rng = np.random.Generator(
+            np.random.PCG64(replication_seed(scenario.seed, replication, STREAM_STRATEGY))
+        )
+        context = StrategyContext(routes=tuple(self.views), rng=rng, clock=now)
+        self.strategy: Strategy = build(spec.target, spec.name, spec.params, context)
+        self.in_progress = 0
+
+    def _now(self) -> float:
+        return float(self.env.now)
+
+    # ------------------------------------------------------------------ running
+    def run(self, progress: ProgressHook | None = None) -> Records:
+        """Run until every message reached its terminal state; return the records."""
+        self.env.process(self._arrivals_process(progress))
+        self.env.run()
+        plan = self.plan
+        return Records.from_buffer(
+            self.records,
+            created_s=plan.created_s,
+            kind=plan.kind,
+            destination=plan.destination,
+            segments=plan.segments,
+            ait=plan.ait,
+            route_ids=tuple(r.id for r in self.scenario.routes),
+            strategy=self.spec.name,
+            replication=self.replication,
+        )
+
+    def _arrivals_process(self, progress: ProgressHook | None) -> Generator[Any, Any, None]:
+        plan = self.plan
+        env = self.env
+        destinations = self.scenario.destinations
+        kinds = [k.value for k in plan.kinds]
+        created = plan.created_s.tolist()
+        dest_col = plan.destination.tolist()
+        kind_col = plan.kind.tolist()
+        number_col = plan.number.tolist()
+        text_col = plan.text.tolist()
+        seg_col = plan.segments.tolist()
+        bulk_col = plan.bulk.tolist()
+        test_col = plan.test_number.tolist()
+        senders = plan.senders
+        texts = plan.texts
+        step = max(1, len(created) // 200)
+        for msg_id, t in enumerate(created):
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            d = dest_col[msg_id]
+            k = kind_col[msg_id]
+            dest = destinations[d]
+            message = Message(
+                msg_id=msg_id,
+                kind=kinds[k],
+                destination=dest.id,
+                country=dest.country,
+                operator=dest.operator,
+                number=number_col[msg_id],
+                sender=senders[k],
+                text=texts[text_col[msg_id]],
+                segments=seg_col[msg_id],
+                created_s=t,
+                bulk=bulk_col[msg_id],
+                test_number=test_col[msg_id],
+                destination_index=d,
+            )
+            self._route(message)
+            if progress is not None and msg_id % step == 0:
+                progress(t)
+
+    # ------------------------------------------------------------------ routing
+    def _route(self, message: Message) -> None:
+        """Ask the strategy for a route among those not yet tried, and queue on it."""
+        tried = message.tried
+        candidates = self.candidates[message.destination_index]
+        if tried:
+            candidates = tuple(c for c in candidates if c.index not in tried)
+        choice = self.strategy.choose(message, candidates) if candidates else None
+        if choice is None:
+            self._refuse(message)
+            return
+        if choice not in candidates:
+            raise StrategyError(
+                f"strategy {self.spec.name!r} chose route {getattr(choice, 'id', choice)!r}, "
+                f"which cannot take message {message.msg_id} to {message.destination!r}"
+            )
+        tried.append(choice.index)
+        self._queue(message, choice.index)
+
+    def _queue(self, message: Message, route_index: int) -> None:
+        if not self.lines[route_index].submit(message):
+            now = self.env.now
+            fate = Fate(SubmitStatus.ESME_RMSGQFUL, 0.0)
+            self._respond(message, route_index, fate, now, now)
+
+    def _refuse(self, message: Message) -> None:
+        """No route: a router-side refusal row (ESME_RINVDSTADR), terminal."""
+        rec = self.records
+        rec.msg_id.append(message.msg_id)
+        rec.attempt.append(message.attempt)
+        rec.route.append(NO_ROUTE)
+        rec.queued_s.append(NAN)
+        rec.submitted_s.append(NAN)
+        rec.submit_status.append(SubmitStatus.ESME_RINVDSTADR)
+        rec.dlr_status.append(DlrStatus.NONE)
+        rec.dlr_s.append(NAN)
+        rec.handset_delivered.append(0)
+        rec.handset_s.append(NAN)
+        rec.sender_code.append(-1)
+        rec.content_intact.append(0)
+        rec.cost.append(0.0)
+
+    def _send(self, message: Message, line: RouteLine) -> None:
+        """The route line sends the submit now: decide its fate, schedule the answer."""
+        now = self.env.now
+        index = line.index
+        u = self.draws[index].row(message.msg_id, message.attempt)
+        behaviour = self.behaviours[index]
+        if line.bucket is not None and not line.bucket.take(now):
+            fate = behaviour.throttled(u)
+        else:
+            fate = behaviour.decide(
+                message, self.scenario.destinations[message.destination_index], u, now
+            )
+        event = self.env.timeout(fate.response_delay_s, value=(message, index, fate, now))
+        event.callbacks.append(self._on_response)
+
+    def _on_response(self, event: simpy.Event) -> None:
+        message, index, fate, submitted_s = event.value
+        self.lines[index].release()
+        self._respond(message, index, fate, message.queued_s, submitted_s)
+
+    def _respond(
+        self, message: Message, index: int, fate: Fate, queued_s: float, submitted_s: float
+    ) -> None:
+        now = self.env.now
+        status = fate.submit_status
+        rec = self.records
+        rec.msg_id.append(message.msg_id)
+        rec.attempt.append(message.attempt)
+        rec.route.append(index)
+        rec.queued_s.append(queued_s)
+        rec.submitted_s.append(submitted_s)
+        rec.submit_status.append(status)
+        dlr_at = now + fate.dlr_delay_s
+        rec.dlr_status.append(fate.dlr_status)
+        rec.dlr_s.append(dlr_at)
+        rec.handset_delivered.append(fate.handset_delivered)
+        rec.handset_s.append(now + fate.handset_delay_s)
+        rec.sender_code.append(rec.sender_code_for(fate.sender_received, message.sender))
+        rec.content_intact.append(fate.content_intact)
+        rec.cost.append(fate.price_eur)
+        view = self.views[index]
+        self.strategy.on_submit_response(message, view, status)
+        if status == SubmitStatus.ESME_ROK:
+            if fate.dlr_status != DlrStatus.NONE:
+                report = self.env.timeout(
+                    fate.dlr_delay_s, value=(message, index, fate.dlr_status, submitted_s)
+                )
+                report.callbacks.append(self._on_delivery_report)
+            return
+        self._after_submit_error(message, index, status)
+
+    def _after_submit_error(self, message: Message, index: int, status: int) -> None:
+        policy = self.policy
+        if message.attempt >= policy.max_attempts:
+            return
+        action = _ERROR_ACTIONS.get(status, lambda p: p.on_system_error)(policy)
+        if action is SubmitErrorAction.GIVE_UP:
+            return
+        message.attempt += 1
+        if action is SubmitErrorAction.RETRY_SAME:
+            retry: Callable[[Message], None] = lambda m: self._queue(m, index)  # noqa: E731
+        else:
+            retry = self._route
+        if policy.backoff_s > 0:
+            event = self.env.timeout(policy.backoff_s, value=message)
+            event.callbacks.append(lambda ev: retry(ev.value))
+        else:
+            retry(message)
+
+    def _on_delivery_report(self, event: simpy.Event) -> None:
+        message, index, status, submitted_s = event.value
+        delay_s = float(self.env.now) - submitted_s
+        self.strategy.on_delivery_report(message, self.views[index], status, delay_s)
+        if (
+            status in NEGATIVE_DLR
+            and self.policy.failover_on_negative_dlr
+            and message.attempt < self.policy.max_attempts
+        ):
+            message.attempt += 1
+            self._route(message)
+
+
+_ERROR_ACTIONS: dict[int, Callable[[RetryPolicy], SubmitErrorAction]] = {
+    SubmitStatus.ESME_RTHROTTLED: lambda p: p.on_throttled,
+    SubmitStatus.ESME_RMSGQFUL: lambda p: p.on_queue_full,
+    SubmitStatus.ESME_RSYSERR: lambda p: p.on_system_error,
+    SubmitStatus.ESME_RSUBMITFAIL: lambda p: p.on_system_error,
+}
+
+
+def _price_fn(behaviour: RouteBehaviour, now: Callable[[], float]) -> Callable[[str], float]:
+    def price(destination: str) -> float:
+        return behaviour.price_eur(destination, now())
+
+    return price
+
+
+def simulate(
+    scenario: Scenario,
+    spec: StrategySpec,
+    replication: int,
+    plan: TrafficPlan | None = None,
+    progress: ProgressHook | None = None,
+) -> Records:
+    """Run one strategy on one replication and return its records."""
+    return Simulation(scenario, spec, replication, plan).run(progress)

@@ -1,0 +1,82 @@
+"""Keyed random draws: common random numbers across strategies (DESIGN §2.4).
+
+A message's draws on a route depend only on (seed, replication, route id, message id,
+attempt), never on what else was routed: a routing change cannot shift a carrier's
+latency draw for an unrelated message. Draws come in blocks of message ids generated
+in one NumPy call per (route, block).
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import numpy.typing as npt
+
+# Slots of one attempt's draw row.
+U_SYSTEM_ERROR = 0
+U_OUTCOME = 1
+U_SUBMIT_LATENCY = 2
+U_HANDSET_LATENCY = 3
+U_DLR_DELAY = 4
+U_DLR_MISSING = 5
+U_DLR_FAKE = 6
+U_SENDER = 7
+U_SENDER_DETAIL = 8
+U_CONTENT = 9
+U_DESTINATION_RULE = 10
+DRAWS_PER_ATTEMPT = 12
+
+# Stream identifiers under a replication's SeedSequence.
+STREAM_TRAFFIC = 0
+STREAM_ROUTES = 1
+STREAM_STRATEGY = 2
+
+
+def stable_key(text: str) -> int:
+    """A stable 32-bit key for a name (route ids key their random streams)."""
+    return zlib.crc32(text.encode("utf-8"))
+
+
+def replication_seed(seed: int, replication: int, stream: int, *extra: int) -> np.random.SeedSequence:
+    """The SeedSequence of one stream of one replication."""
+    return np.random.SeedSequence(seed, spawn_key=(replication, stream, *extra))
+
+
+class KeyedDraws:
+    """Uniform draws for (message id, attempt) on one route, generated in blocks."""
+
+    def __init__(
+        self,
+        seed: int,
+        replication: int,
+        route_id: str,
+        max_attempts: int,
+        block_size: int = 2048,
+        cached_blocks: int = 4,
+    ) -> None:
+        self._seed = seed
+        self._replication = replication
+        self._route_key = stable_key(route_id)
+        self._attempts = max_attempts
+        self._block_size = block_size
+        self._cached_blocks = cached_blocks
+        self._blocks: dict[int, npt.NDArray[np.float64]] = {}
+
+    def _block(self, index: int) -> npt.NDArray[np.float64]:
+        block = self._blocks.get(index)
+        if block is None:
+            sequence = replication_seed(
+                self._seed, self._replication, STREAM_ROUTES, self._route_key, index
+            )
+            rng = np.random.Generator(np.random.PCG64(sequence))
+            block = rng.random((self._block_size, self._attempts, DRAWS_PER_ATTEMPT))
+            if len(self._blocks) >= self._cached_blocks:
+                del self._blocks[min(self._blocks)]
+            self._blocks[index] = block
+        return block
+
+    def row(self, msg_id: int, attempt: int) -> list[float]:
+        """The draws of one attempt (attempt counts from 1)."""
+        block_index, offset = divmod(msg_id, self._block_size)
+        return self._block(block_index)[offset, attempt - 1].tolist()  # type: ignore[no-any-return]
