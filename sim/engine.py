@@ -53,9 +53,7 @@ class Simulation:
             KeyedDraws(scenario.seed, replication, r.id, self.policy.max_attempts)
             for r in scenario.routes
         ]
-        self.lines = [
-            RouteLine(self.env, i, r, self._send) for i, r in enumerate(scenario.routes)
-        ]
+        self.lines = [RouteLine(self.env, i, r, self._send) for i, r in enumerate(scenario.routes)]
         now = self._now
         self.views = [
             RouteView(

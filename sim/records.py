@@ -95,8 +95,10 @@ class RecordBuffer:
 
 
 def _np(values: array) -> npt.NDArray[np.generic]:  # type: ignore[type-arg]
-    return np.frombuffer(values, dtype=values.typecode) if len(values) else np.array(
-        [], dtype=values.typecode
+    return (
+        np.frombuffer(values, dtype=values.typecode)
+        if len(values)
+        else np.array([], dtype=values.typecode)
     )
 
 

@@ -77,7 +77,9 @@ def run_task(scenario: Scenario, spec: StrategySpec, replication: int) -> TaskRe
     records = simulate(scenario, spec, replication)
     kpis = replication_kpis(records)
     per_route = per_route_kpis(records)
-    return TaskResult(spec.name, replication, records, kpis, per_route, time.perf_counter() - started)
+    return TaskResult(
+        spec.name, replication, records, kpis, per_route, time.perf_counter() - started
+    )
 
 
 def select_strategies(scenario: Scenario, names: Sequence[str] | None) -> list[StrategySpec]:

@@ -547,4 +547,3 @@ def with_duration(scenario: Scenario, duration_s: float | None) -> Scenario:
     if duration_s is None:
         return scenario
     return scenario.model_copy(update={"duration_s": float(duration_s)})
-

@@ -56,7 +56,9 @@ def build(target: str, label: str, params: Mapping[str, Any], context: StrategyC
     except (TypeError, ValueError, KeyError) as exc:
         raise StrategyError(f"strategy {label!r}: bad params: {exc}") from None
     if not isinstance(strategy, Strategy):
-        raise StrategyError(f"strategy {label!r}: {target} does not implement the Strategy protocol")
+        raise StrategyError(
+            f"strategy {label!r}: {target} does not implement the Strategy protocol"
+        )
     strategy.name = label
     return strategy
 

@@ -38,7 +38,9 @@ def stable_key(text: str) -> int:
     return zlib.crc32(text.encode("utf-8"))
 
 
-def replication_seed(seed: int, replication: int, stream: int, *extra: int) -> np.random.SeedSequence:
+def replication_seed(
+    seed: int, replication: int, stream: int, *extra: int
+) -> np.random.SeedSequence:
     """The SeedSequence of one stream of one replication."""
     return np.random.SeedSequence(seed, spawn_key=(replication, stream, *extra))
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from sim.scenario import Destination, FakeDlrMode, OutageMode, Route
 from sim.world import randomness as rnd
-from sim.world.message import Message
 from sim.world.content import ContentChange, apply_change
+from sim.world.message import Message
 from sim.world.sender import random_numeric_sender
 from sim.world.sender_rules import received_sender
 from sim.world.smpp import DlrStatus, SubmitStatus
@@ -123,7 +123,8 @@ class RouteBehaviour:
     def throttled(self, u: list[float]) -> Fate:
         """The answer to a submit past the supplier's TPS limit."""
         return Fate(
-            SubmitStatus.ESME_RTHROTTLED, self.route.submit_latency.quantile(u[rnd.U_SUBMIT_LATENCY])
+            SubmitStatus.ESME_RTHROTTLED,
+            self.route.submit_latency.quantile(u[rnd.U_SUBMIT_LATENCY]),
         )
 
     def decide(

@@ -135,7 +135,9 @@ def generate_traffic(scenario: Scenario, replication: int) -> TrafficPlan:
     text = offsets[kind] + pick
     bulk_by_kind = np.array(
         [
-            traffic.kinds[k].bulk if traffic.kinds[k].bulk is not None else k is MessageKind.MARKETING
+            traffic.kinds[k].bulk
+            if traffic.kinds[k].bulk is not None
+            else k is MessageKind.MARKETING
             for k in kinds
         ],
         dtype=bool,
@@ -170,6 +172,8 @@ def _burst(
     t = _poisson_times(rng, burst.rate_per_s, burst.start_s, end)
     allowed = [dest_index[d] for d in burst.destinations] or list(range(len(dest_index)))
     shares = np.array([scenario.destinations[i].share for i in allowed], dtype=float)
-    d = np.array(allowed, dtype=np.int64)[rng.choice(len(allowed), size=t.size, p=shares / shares.sum())]
+    d = np.array(allowed, dtype=np.int64)[
+        rng.choice(len(allowed), size=t.size, p=shares / shares.sum())
+    ]
     k = np.full(t.size, kinds.index(burst.kind), dtype=np.int64)
     return t, d, k

@@ -1,0 +1,69 @@
+"""Run directory: summary.json, records/, report.md and figures, written atomically.
+
+Everything is written into a hidden staging directory beside the target and moved
+into place at the end, so a failed run never leaves a half-written directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sim.records import to_dataframe, write_csv
+from sim.report.figures import render_figures
+from sim.report.markdown import render_markdown
+from sim.runner import RunResult
+
+
+class OutputError(ValueError):
+    """The output directory cannot be used; the message is one line."""
+
+
+def check_output_dir(out_dir: Path) -> None:
+    """Refuse a target that exists and is not a previous run directory."""
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise OutputError(f"{out_dir}: exists and is not a directory")
+        if any(out_dir.iterdir()) and not (out_dir / "summary.json").exists():
+            raise OutputError(f"{out_dir}: not empty and not a routesim run directory")
+    parent = out_dir.resolve().parent
+    if parent.exists() and not os.access(parent, os.W_OK):
+        raise OutputError(f"{parent}: not writable")
+
+
+def summary_json(summary: dict[str, Any]) -> str:
+    """The summary as stable, pretty JSON."""
+    return json.dumps(summary, indent=2, sort_keys=False, allow_nan=False) + "\n"
+
+
+def write_run(result: RunResult, out_dir: Path) -> Path:
+    """Write the run into ``out_dir`` (replacing a previous run there)."""
+    check_output_dir(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    try:
+        (staging / "summary.json").write_text(summary_json(result.summary), encoding="utf-8")
+        records_dir = staging / "records"
+        records_dir.mkdir()
+        for task in result.tasks:
+            frame = to_dataframe(task.records, result.labels)
+            write_csv(frame, records_dir / f"{task.strategy}-{task.replication}.csv.gz")
+        figures = render_figures(result, staging)
+        (staging / "report.md").write_text(
+            render_markdown(result.scenario, result.summary, figures), encoding="utf-8"
+        )
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+            out_dir.rename(old)
+            staging.rename(out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir

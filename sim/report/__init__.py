@@ -1,0 +1,1 @@
+"""Reports: Markdown and figures, pure functions of the summary and records."""
