@@ -196,7 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
         "default: all the scenario lists)",
     )
     run.add_argument("--seed", type=_non_negative_int, help="override the scenario's seed")
-    run.add_argument("--replications", type=_positive_int, help="replications (default: scenario's)")
+    run.add_argument(
+        "--replications", type=_positive_int, help="replications (default: scenario's)"
+    )
     run.add_argument("--duration", type=_positive_float, metavar="SECONDS", help="traffic duration")
     run.add_argument("--out", metavar="DIR", help="output directory (default: runs/<scenario>)")
     run.add_argument("--workers", type=_positive_int, help="worker processes (default: cores)")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import simpy
@@ -201,7 +201,7 @@ class Simulation:
         event.callbacks.append(self._on_response)
 
     def _on_response(self, event: simpy.Event) -> None:
-        message, index, fate, submitted_s = event.value
+        message, index, fate, submitted_s = cast(tuple[Message, int, Fate, float], event.value)
         self.lines[index].release()
         self._respond(message, index, fate, message.queued_s, submitted_s)
 
@@ -240,7 +240,7 @@ class Simulation:
         policy = self.policy
         if message.attempt >= policy.max_attempts:
             return
-        action = _ERROR_ACTIONS.get(status, lambda p: p.on_system_error)(policy)
+        action = _ERROR_ACTIONS.get(status, _system_error_action)(policy)
         if action is SubmitErrorAction.GIVE_UP:
             return
         message.attempt += 1
@@ -255,7 +255,7 @@ class Simulation:
             retry(message)
 
     def _on_delivery_report(self, event: simpy.Event) -> None:
-        message, index, status, submitted_s = event.value
+        message, index, status, submitted_s = cast(tuple[Message, int, int, float], event.value)
         delay_s = float(self.env.now) - submitted_s
         self.strategy.on_delivery_report(message, self.views[index], status, delay_s)
         if (
@@ -265,6 +265,10 @@ class Simulation:
         ):
             message.attempt += 1
             self._route(message)
+
+
+def _system_error_action(policy: RetryPolicy) -> SubmitErrorAction:
+    return policy.on_system_error
 
 
 _ERROR_ACTIONS: dict[int, Callable[[RetryPolicy], SubmitErrorAction]] = {

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -89,7 +90,7 @@ HIGHER_IS_BETTER = {
     "ait_cost": False,
 }
 
-Array = npt.NDArray[np.generic]
+Array = npt.NDArray[Any]
 
 
 def _ratio(num: float, den: float) -> float:

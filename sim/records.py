@@ -12,6 +12,7 @@ import io
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -94,7 +95,7 @@ class RecordBuffer:
         return sum(c.itemsize * len(c) for c in columns)
 
 
-def _np(values: array) -> npt.NDArray[np.generic]:  # type: ignore[type-arg]
+def _np(values: array) -> npt.NDArray[Any]:  # type: ignore[type-arg]
     return (
         np.frombuffer(values, dtype=values.typecode)
         if len(values)
@@ -106,7 +107,7 @@ def _np(values: array) -> npt.NDArray[np.generic]:  # type: ignore[type-arg]
 class Records:
     """The attempt table of one strategy in one replication, as NumPy columns."""
 
-    columns: dict[str, npt.NDArray[np.generic]]
+    columns: dict[str, npt.NDArray[Any]]
     route_ids: tuple[str, ...]
     received_senders: tuple[str, ...]
     strategy: str
@@ -129,7 +130,7 @@ class Records:
         msg = _np(buffer.msg_id).astype(np.int64)
         order = np.lexsort((_np(buffer.attempt), msg))
         msg = msg[order]
-        cols: dict[str, npt.NDArray[np.generic]] = {
+        cols: dict[str, npt.NDArray[Any]] = {
             "msg_id": msg,
             "attempt": _np(buffer.attempt)[order].astype(np.int8),
             "route": _np(buffer.route)[order].astype(np.int16),

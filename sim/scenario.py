@@ -434,9 +434,9 @@ class Scenario(_Model):
         _unique("strategies", [s.name for s in self.strategies])
         served: set[str] = set()
         for i, route in enumerate(self.routes):
-            for dest in route.prices:
-                if dest not in dest_ids:
-                    raise ValueError(f"routes[{i}].prices: unknown destination {dest!r}")
+            for priced in route.prices:
+                if priced not in dest_ids:
+                    raise ValueError(f"routes[{i}].prices: unknown destination {priced!r}")
             for change in route.price_changes:
                 if change.destination not in route.prices:
                     raise ValueError(

@@ -7,11 +7,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from sim.kpis import message_outcomes  # noqa: E402
-from sim.runner import RunResult  # noqa: E402
+from sim.kpis import message_outcomes
+from sim.runner import RunResult
 
 
 def _delivery_figure(result: RunResult, path: Path) -> None:

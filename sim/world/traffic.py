@@ -101,16 +101,16 @@ def generate_traffic(scenario: Scenario, replication: int) -> TrafficPlan:
         dests.append(rng.choice(len(dest_shares), size=t.size, p=dest_shares / dest_shares.sum()))
         kind_cols.append(rng.choice(len(kinds), size=t.size, p=kind_shares / kind_shares.sum()))
     for burst in traffic.bursts:
-        t, d, k = _burst(rng, burst, scenario, dest_index, kinds)
-        times.append(t)
-        dests.append(d)
-        kind_cols.append(k)
+        burst_t, burst_d, burst_k = _burst(rng, burst, scenario, dest_index, kinds)
+        times.append(burst_t)
+        dests.append(burst_d)
+        kind_cols.append(burst_k)
 
     created = np.concatenate(times) if times else np.zeros(0)
     order = np.argsort(created, kind="stable")
     created = created[order]
     destination = np.concatenate(dests).astype(np.int64)[order]
-    kind = np.concatenate(kind_cols).astype(np.int64)[order]
+    kind_col = np.concatenate(kind_cols).astype(np.int64)[order]
 
     faker = Faker(traffic.locale)
     faker.seed_instance(int(rng.integers(0, 2**31)))
@@ -132,7 +132,7 @@ def generate_traffic(scenario: Scenario, replication: int) -> TrafficPlan:
     all_texts = tuple(t for p in pools for t in p.texts)
     all_segments = np.array([s for p in pools for s in p.segments], dtype=np.int64)
     pick = rng.integers(0, traffic.text_pool_size, size=created.size)
-    text = offsets[kind] + pick
+    text = offsets[kind_col] + pick
     bulk_by_kind = np.array(
         [
             traffic.kinds[k].bulk
@@ -145,11 +145,11 @@ def generate_traffic(scenario: Scenario, replication: int) -> TrafficPlan:
     return TrafficPlan(
         created_s=created,
         destination=destination,
-        kind=kind,
+        kind=kind_col,
         number=_numbers(rng, scenario, destination),
         text=text.astype(np.int64),
         segments=all_segments[text],
-        bulk=bulk_by_kind[kind],
+        bulk=bulk_by_kind[kind_col],
         test_number=np.zeros(created.size, dtype=bool),
         ait=np.zeros(created.size, dtype=bool),
         kinds=kinds,
