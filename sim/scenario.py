@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim.world.delays import Delay, LogNormalDelay
 from sim.world.sender import SenderType, classify_sender
-from sim.world.texts import check_template
+from sim.world.texts import check_template, check_template_length
 
 
 class ScenarioError(ValueError):
@@ -447,6 +447,12 @@ class Scenario(_Model):
         for dest in self.destinations:
             if dest.id not in served:
                 raise ValueError(f"destinations: {dest.id!r} has no route pricing it")
+        for kind, spec in self.traffic.kinds.items():
+            for j, template in enumerate(spec.templates):
+                try:
+                    check_template_length(template, self.max_segments)
+                except ValueError as exc:
+                    raise ValueError(f"traffic.kinds.{kind.value}.templates[{j}]: {exc}") from None
         for j, burst in enumerate(self.traffic.bursts):
             for dest_id in burst.destinations:
                 if dest_id not in dest_ids:

@@ -45,6 +45,20 @@ def check_template(template: str) -> None:
             raise ValueError(f"unknown placeholder {{{name}}} (known: {known})")
 
 
+_SAMPLE_FAKER: Faker | None = None
+
+
+def check_template_length(template: str, max_segments: int) -> None:
+    """Render ``template`` once with sample values; raise ``ValueError`` when the text
+    needs more than ``max_segments`` segments."""
+    global _SAMPLE_FAKER
+    if _SAMPLE_FAKER is None:
+        _SAMPLE_FAKER = Faker("en_GB")
+    _SAMPLE_FAKER.seed_instance(0)
+    values = {name: PLACEHOLDERS[name](_SAMPLE_FAKER) for name in template_fields(template)}
+    check_text(template.format(**values), max_segments)
+
+
 @dataclass(frozen=True, slots=True)
 class TextPool:
     """Rendered texts and their segment counts."""
