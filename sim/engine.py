@@ -11,7 +11,7 @@ compared on one replication see the same traffic and the same carrier draws.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from typing import Any, cast
 
 import numpy as np
@@ -20,7 +20,14 @@ import simpy
 from sim.records import NO_ROUTE, RecordBuffer, Records
 from sim.routeline import RouteLine
 from sim.scenario import RetryPolicy, Scenario, StrategySpec, SubmitErrorAction
-from sim.strategies.base import Message, RouteView, Strategy, StrategyContext, StrategyError
+from sim.strategies.base import (
+    Message,
+    RouteView,
+    Strategy,
+    StrategyBase,
+    StrategyContext,
+    StrategyError,
+)
 from sim.strategies.registry import build
 from sim.world.randomness import STREAM_STRATEGY, KeyedDraws, replication_seed
 from sim.world.route import Fate, RouteBehaviour
@@ -50,8 +57,14 @@ class Simulation:
         self.records = RecordBuffer()
         self.behaviours = [RouteBehaviour(r) for r in scenario.routes]
         self.draws = [
-            KeyedDraws(scenario.seed, replication, r.id, self.policy.max_attempts)
-            for r in scenario.routes
+            KeyedDraws(
+                scenario.seed,
+                replication,
+                b.id,
+                self.policy.max_attempts,
+                prepare=b.prepare_draws,
+            )
+            for b in self.behaviours
         ]
         self.lines = [RouteLine(self.env, i, r, self._send) for i, r in enumerate(scenario.routes)]
         now = self._now
@@ -79,7 +92,12 @@ class Simulation:
         )
         context = StrategyContext(routes=tuple(self.views), rng=rng, clock=now)
         self.strategy: Strategy = build(spec.target, spec.name, spec.params, context)
-        self.in_progress = 0
+        # Receipts become events only when someone acts on them.
+        self._observes_reports = (
+            getattr(type(self.strategy), "on_delivery_report", None)
+            is not StrategyBase.on_delivery_report
+        )
+        self._fails_over = self.policy.failover_on_negative_dlr and self.policy.max_attempts > 1
 
     def _now(self) -> float:
         return float(self.env.now)
@@ -87,7 +105,7 @@ class Simulation:
     # ------------------------------------------------------------------ running
     def run(self, progress: ProgressHook | None = None) -> Records:
         """Run until every message reached its terminal state; return the records."""
-        self.env.process(self._arrivals_process(progress))
+        self._start_arrivals(progress)
         self.env.run()
         plan = self.plan
         return Records.from_buffer(
@@ -102,46 +120,46 @@ class Simulation:
             replication=self.replication,
         )
 
-    def _arrivals_process(self, progress: ProgressHook | None) -> Generator[Any, Any, None]:
+    def _start_arrivals(self, progress: ProgressHook | None) -> None:
+        """Arrivals as a chain of timeout callbacks (one event per message)."""
         plan = self.plan
-        env = self.env
         destinations = self.scenario.destinations
         kinds = [k.value for k in plan.kinds]
         created = plan.created_s.tolist()
-        dest_col = plan.destination.tolist()
-        kind_col = plan.kind.tolist()
-        number_col = plan.number.tolist()
-        text_col = plan.text.tolist()
-        seg_col = plan.segments.tolist()
-        bulk_col = plan.bulk.tolist()
-        test_col = plan.test_number.tolist()
+        columns = zip(
+            range(len(created)),
+            created,
+            plan.destination.tolist(),
+            plan.kind.tolist(),
+            plan.number.tolist(),
+            plan.text.tolist(),
+            plan.segments.tolist(),
+            plan.bulk.tolist(),
+            plan.test_number.tolist(),
+            strict=True,
+        )
         senders = plan.senders
         texts = plan.texts
         step = max(1, len(created) // 200)
-        for msg_id, t in enumerate(created):
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            d = dest_col[msg_id]
-            k = kind_col[msg_id]
+        env = self.env
+        route = self._route
+
+        def arrive(event: simpy.Event) -> None:
+            msg_id, t, d, k, number, text, segments, bulk, test = cast(tuple[Any, ...], event.value)
             dest = destinations[d]
-            message = Message(
-                msg_id=msg_id,
-                kind=kinds[k],
-                destination=dest.id,
-                country=dest.country,
-                operator=dest.operator,
-                number=number_col[msg_id],
-                sender=senders[k],
-                text=texts[text_col[msg_id]],
-                segments=seg_col[msg_id],
-                created_s=t,
-                bulk=bulk_col[msg_id],
-                test_number=test_col[msg_id],
-                destination_index=d,
-            )
-            self._route(message)
+            message = Message(msg_id, kinds[k], dest.id, dest.country, dest.operator, number,
+                              senders[k], texts[text], segments, t, bulk, test, d)  # fmt: skip
+            route(message)
             if progress is not None and msg_id % step == 0:
                 progress(t)
+            schedule_next()
+
+        def schedule_next() -> None:
+            row = next(columns, None)
+            if row is not None:
+                env.timeout(row[1] - env.now, value=row).callbacks.append(arrive)
+
+        schedule_next()
 
     # ------------------------------------------------------------------ routing
     def _route(self, message: Message) -> None:
@@ -228,7 +246,10 @@ class Simulation:
         view = self.views[index]
         self.strategy.on_submit_response(message, view, status)
         if status == SubmitStatus.ESME_ROK:
-            if fate.dlr_status != DlrStatus.NONE:
+            dlr_status = fate.dlr_status
+            if dlr_status != DlrStatus.NONE and (
+                self._observes_reports or (dlr_status in NEGATIVE_DLR and self._fails_over)
+            ):
                 report = self.env.timeout(
                     fate.dlr_delay_s, value=(message, index, fate.dlr_status, submitted_s)
                 )
@@ -280,6 +301,10 @@ _ERROR_ACTIONS: dict[int, Callable[[RetryPolicy], SubmitErrorAction]] = {
 
 
 def _price_fn(behaviour: RouteBehaviour, now: Callable[[], float]) -> Callable[[str], float]:
+    static = behaviour.static_prices
+    if static is not None:
+        return static.__getitem__
+
     def price(destination: str) -> float:
         return behaviour.price_eur(destination, now())
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from functools import cached_property
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -111,7 +112,7 @@ class Destination(_Model):
             _check_zone(self.timezone)
         return self
 
-    @property
+    @cached_property
     def calling_code(self) -> str:
         return str(phonenumbers.country_code_for_region(self.country))
 

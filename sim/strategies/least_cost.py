@@ -26,8 +26,9 @@ class LeastCost(StrategyBase):
         self.exclude_kinds = frozenset(str(k) for k in params.get("exclude_kinds", ()))
 
     def choose(self, message: Message, candidates: Sequence[RouteView]) -> RouteView | None:
-        allowed = [c for c in candidates if c.kind.value not in self.exclude_kinds]
-        if not allowed:
-            return None
+        if self.exclude_kinds:
+            candidates = [c for c in candidates if c.kind.value not in self.exclude_kinds]
+            if not candidates:
+                return None
         dest = message.destination
-        return min(allowed, key=lambda r: (r.price_eur(dest), r.id))
+        return min(candidates, key=lambda r: (r.price_eur(dest), r.id))

@@ -11,7 +11,10 @@ import math
 from statistics import NormalDist
 from typing import Annotated, Literal
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy.special import ndtri
 
 _Z95 = NormalDist().inv_cdf(0.95)
 _INV_CDF = NormalDist().inv_cdf
@@ -23,6 +26,10 @@ class _Delay(BaseModel):
 
     def quantile(self, u: float) -> float:  # pragma: no cover - overridden
         raise NotImplementedError
+
+    def quantiles(self, u: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Vectorised :meth:`quantile` (used to turn blocks of draws into delays)."""
+        return np.asarray(np.vectorize(self.quantile, otypes=[float])(u), dtype=float)
 
     @property
     def expected_s(self) -> float:  # pragma: no cover - overridden
@@ -38,6 +45,9 @@ class ConstantDelay(_Delay):
     def quantile(self, u: float) -> float:
         return self.value_s
 
+    def quantiles(self, u: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return np.full_like(u, self.value_s)
+
     @property
     def expected_s(self) -> float:
         return self.value_s
@@ -51,6 +61,9 @@ class ExponentialDelay(_Delay):
 
     def quantile(self, u: float) -> float:
         return -self.mean_s * math.log1p(-min(u, 1.0 - _U_MIN))
+
+    def quantiles(self, u: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return -self.mean_s * np.log1p(-np.minimum(u, 1.0 - _U_MIN))
 
     @property
     def expected_s(self) -> float:
@@ -71,6 +84,9 @@ class UniformDelay(_Delay):
         return self
 
     def quantile(self, u: float) -> float:
+        return self.low_s + (self.high_s - self.low_s) * u
+
+    def quantiles(self, u: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         return self.low_s + (self.high_s - self.low_s) * u
 
     @property
@@ -98,6 +114,10 @@ class LogNormalDelay(_Delay):
     def quantile(self, u: float) -> float:
         u = min(max(u, _U_MIN), 1.0 - _U_MIN)
         return self.median_s * math.exp(self.sigma * _INV_CDF(u))
+
+    def quantiles(self, u: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        clipped = np.clip(u, _U_MIN, 1.0 - _U_MIN)
+        return self.median_s * np.exp(self.sigma * ndtri(clipped))  # type: ignore[no-any-return]
 
     @property
     def expected_s(self) -> float:

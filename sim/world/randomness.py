@@ -9,11 +9,13 @@ in one NumPy call per (route, block).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
 
-# Slots of one attempt's draw row.
+# Slots of one attempt's draw row. Uniforms in [0, 1) as drawn; a route's
+# ``prepare_draws`` turns the delay slots into seconds for the whole block at once.
 U_SYSTEM_ERROR = 0
 U_OUTCOME = 1
 U_SUBMIT_LATENCY = 2
@@ -25,7 +27,10 @@ U_SENDER = 7
 U_SENDER_DETAIL = 8
 U_CONTENT = 9
 U_DESTINATION_RULE = 10
+U_FAKE_DLR_DELAY = 11
 DRAWS_PER_ATTEMPT = 12
+
+Block = npt.NDArray[np.float64]
 
 # Stream identifiers under a replication's SeedSequence.
 STREAM_TRAFFIC = 0
@@ -56,16 +61,20 @@ class KeyedDraws:
         max_attempts: int,
         block_size: int = 2048,
         cached_blocks: int = 4,
+        prepare: Callable[[Block], Block] | None = None,
     ) -> None:
+        self._prepare = prepare
         self._seed = seed
         self._replication = replication
         self._route_key = stable_key(route_id)
         self._attempts = max_attempts
         self._block_size = block_size
         self._cached_blocks = cached_blocks
-        self._blocks: dict[int, npt.NDArray[np.float64]] = {}
+        self._blocks: dict[int, Block] = {}
+        self._last_index = -1
+        self._last_block: Block | None = None
 
-    def _block(self, index: int) -> npt.NDArray[np.float64]:
+    def _block(self, index: int) -> Block:
         block = self._blocks.get(index)
         if block is None:
             sequence = replication_seed(
@@ -73,6 +82,8 @@ class KeyedDraws:
             )
             rng = np.random.Generator(np.random.PCG64(sequence))
             block = rng.random((self._block_size, self._attempts, DRAWS_PER_ATTEMPT))
+            if self._prepare is not None:
+                block = self._prepare(block)
             if len(self._blocks) >= self._cached_blocks:
                 del self._blocks[min(self._blocks)]
             self._blocks[index] = block
@@ -81,4 +92,9 @@ class KeyedDraws:
     def row(self, msg_id: int, attempt: int) -> list[float]:
         """The draws of one attempt (attempt counts from 1)."""
         block_index, offset = divmod(msg_id, self._block_size)
-        return self._block(block_index)[offset, attempt - 1].tolist()  # type: ignore[no-any-return]
+        if block_index == self._last_index and self._last_block is not None:
+            block = self._last_block
+        else:
+            block = self._block(block_index)
+            self._last_index, self._last_block = block_index, block
+        return block[offset, attempt - 1].tolist()  # type: ignore[no-any-return]

@@ -89,11 +89,19 @@ class RouteBehaviour:
         self._intact_cache: dict[tuple[str, ContentChange], bool] = {}
         self._prices = dict(route.prices)
         self._price_changes = sorted(route.price_changes, key=lambda c: c.at_s)
+        self._outages = route.outages
+
+    @property
+    def static_prices(self) -> dict[str, float] | None:
+        """The price table when it never changes (a fast path for routers)."""
+        return None if self._price_changes else self._prices
 
     # ------------------------------------------------------------------ time-varying
     def price_eur(self, destination_id: str, now_s: float) -> float:
         """Price per segment to ``destination_id`` at ``now_s``."""
         price = self._prices[destination_id]
+        if not self._price_changes:
+            return price
         for change in self._price_changes:
             if change.at_s > now_s:
                 break
@@ -103,6 +111,8 @@ class RouteBehaviour:
 
     def outage_at(self, now_s: float) -> OutageMode | None:
         """The outage mode in force at ``now_s``, if any."""
+        if not self._outages:
+            return None
         for outage in self.route.outages:
             if outage.start_s <= now_s < outage.end_s:
                 return outage.mode
@@ -120,18 +130,34 @@ class RouteBehaviour:
         )
 
     # ------------------------------------------------------------------ the fate
+    def prepare_draws(self, block: rnd.Block) -> rnd.Block:
+        """Turn a block of uniforms into this route's delays, vectorised: the delay
+        slots of the rows :meth:`decide` receives hold seconds, not uniforms."""
+        route = self.route
+        dlr_u = block[..., rnd.U_DLR_DELAY]
+        block[..., rnd.U_SUBMIT_LATENCY] = route.submit_latency.quantiles(
+            block[..., rnd.U_SUBMIT_LATENCY]
+        )
+        block[..., rnd.U_HANDSET_LATENCY] = route.handset_latency.quantiles(
+            block[..., rnd.U_HANDSET_LATENCY]
+        )
+        block[..., rnd.U_FAKE_DLR_DELAY] = self._fake_delay.quantiles(dlr_u)
+        block[..., rnd.U_DLR_DELAY] = self._dlr_delay.quantiles(dlr_u)
+        return block
+
     def throttled(self, u: list[float]) -> Fate:
-        """The answer to a submit past the supplier's TPS limit."""
+        """The answer to a submit past the supplier's TPS limit (``u``: a prepared row)."""
         return Fate(
             SubmitStatus.ESME_RTHROTTLED,
-            self.route.submit_latency.quantile(u[rnd.U_SUBMIT_LATENCY]),
+            u[rnd.U_SUBMIT_LATENCY],
         )
 
     def decide(
         self, message: Message, destination: Destination, u: list[float], now_s: float
     ) -> Fate:
-        """The fate of a submit sent at ``now_s`` with this attempt's draws ``u``."""
-        response_s = self.route.submit_latency.quantile(u[rnd.U_SUBMIT_LATENCY])
+        """The fate of a submit sent at ``now_s``; ``u`` is this attempt's prepared draw
+        row (:meth:`prepare_draws`)."""
+        response_s = u[rnd.U_SUBMIT_LATENCY]
         outage = self.outage_at(now_s)
         if outage is OutageMode.REJECT:
             return Fate(SubmitStatus.ESME_RSUBMITFAIL, response_s)
@@ -148,9 +174,8 @@ class RouteBehaviour:
         p_delivered = self._delivered * delivered_factor
         p_undelivered = self._undelivered + self._delivered - p_delivered
         outcome_u = u[rnd.U_OUTCOME]
-        handset_delay_s = self.route.handset_latency.quantile(u[rnd.U_HANDSET_LATENCY])
-        handset_delay_s *= latency_factor
-        dlr_delay_s = self._dlr_delay.quantile(u[rnd.U_DLR_DELAY])
+        handset_delay_s = u[rnd.U_HANDSET_LATENCY] * latency_factor
+        dlr_delay_s = u[rnd.U_DLR_DELAY]
         if outcome_u < p_delivered:
             sender = self._route_sender(message, destination, u)
             shown = received_sender(
@@ -177,7 +202,7 @@ class RouteBehaviour:
         if u[rnd.U_DLR_MISSING] < self._missing:
             status, report_s = DlrStatus.NONE, NAN
         if not fate.handset_delivered and self._fakes(message) and u[rnd.U_DLR_FAKE] < self._fake:
-            status, report_s = DlrStatus.DELIVRD, self._fake_delay.quantile(u[rnd.U_DLR_DELAY])
+            status, report_s = DlrStatus.DELIVRD, u[rnd.U_FAKE_DLR_DELAY]
         fate.dlr_status = status
         fate.dlr_delay_s = report_s
         return fate
