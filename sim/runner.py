@@ -71,10 +71,15 @@ def labels_for(scenario: Scenario) -> Labels:
     )
 
 
-def run_task(scenario: Scenario, spec: StrategySpec, replication: int) -> TaskResult:
+def run_task(
+    scenario: Scenario,
+    spec: StrategySpec,
+    replication: int,
+    progress: Callable[[float], None] | None = None,
+) -> TaskResult:
     """Simulate one strategy on one replication and compute its KPIs."""
     started = time.perf_counter()
-    records = simulate(scenario, spec, replication)
+    records = simulate(scenario, spec, replication, progress=progress)
     kpis = replication_kpis(records)
     per_route = per_route_kpis(records)
     return TaskResult(
@@ -116,13 +121,25 @@ def run_scenario(
     jobs = [(spec, r) for r in range(1, reps + 1) for spec in specs]
     started = time.perf_counter()
     results: list[TaskResult] = []
-    bar = tqdm(total=len(jobs), desc=scenario.name, unit="run", delay=2.0, disable=not progress)
+    # progress in simulated seconds over all tasks; shown after two seconds
+    bar = tqdm(
+        total=round(len(jobs) * scenario.duration_s),
+        desc=f"{scenario.name} ({len(jobs)} runs)",
+        unit="sim-s",
+        delay=2.0,
+        disable=not progress,
+    )
     n_workers = workers or min(len(jobs), os.cpu_count() or 1)
     try:
         if executor is None and n_workers <= 1:
-            for spec, r in jobs:
-                results.append(run_task(scenario, spec, r))
-                bar.update(1)
+            for index, (spec, r) in enumerate(jobs):
+                base = index * scenario.duration_s
+
+                def advance(now_s: float, base: float = base) -> None:
+                    bar.update(max(0, round(base + now_s) - bar.n))
+
+                results.append(run_task(scenario, spec, r, advance))
+                bar.update(round((index + 1) * scenario.duration_s) - bar.n)
         else:
             own = executor is None
             pool = executor or ProcessPoolExecutor(max_workers=n_workers)
@@ -132,7 +149,7 @@ def run_scenario(
                 ]
                 for future in futures:
                     results.append(future.result())
-                    bar.update(1)
+                    bar.update(round(len(results) * scenario.duration_s) - bar.n)
             finally:
                 if own:
                     pool.shutdown(cancel_futures=True)
