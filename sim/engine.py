@@ -157,7 +157,7 @@ class Simulation:
         def schedule_next() -> None:
             row = next(columns, None)
             if row is not None:
-                env.timeout(row[1] - env.now, value=row).callbacks.append(arrive)
+                env.timeout(_delay_until(env.now, row[1]), value=row).callbacks.append(arrive)
 
         schedule_next()
 
@@ -286,6 +286,15 @@ class Simulation:
         ):
             message.attempt += 1
             self._route(message)
+
+
+def _delay_until(now_s: float, at_s: float) -> float:
+    """The delay that brings the clock to ``at_s`` exactly or one ulp after, never before
+    (``now + (at - now)`` can round below ``at``)."""
+    delay = max(0.0, at_s - now_s)
+    while now_s + delay < at_s:
+        delay = math.nextafter(delay, math.inf)
+    return delay
 
 
 def _system_error_action(policy: RetryPolicy) -> SubmitErrorAction:

@@ -218,7 +218,10 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(buffer, index=False, float_format="%.6f", lineterminator="\n")
     data = buffer.getvalue().encode("utf-8")
     if path.suffix == ".gz":
-        with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+        with (
+            path.open("wb") as raw,
+            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=3) as gz,
+        ):
             gz.write(data)
     else:
         path.write_bytes(data)
