@@ -17,6 +17,8 @@ from typing import Any, cast
 import numpy as np
 import simpy
 
+from sim.guards.base import Action, Guard
+from sim.guards.registry import guards_for
 from sim.records import NO_ROUTE, RecordBuffer, Records
 from sim.routeline import RouteLine
 from sim.scenario import RetryPolicy, Scenario, StrategySpec, SubmitErrorAction
@@ -92,6 +94,7 @@ class Simulation:
         )
         context = StrategyContext(routes=tuple(self.views), rng=rng, clock=now)
         self.strategy: Strategy = build(spec.target, spec.name, spec.params, context)
+        self.guards: list[Guard] = guards_for(scenario)
         # Receipts become events only when someone acts on them.
         self._observes_reports = (
             getattr(type(self.strategy), "on_delivery_report", None)
@@ -142,7 +145,7 @@ class Simulation:
         texts = plan.texts
         step = max(1, len(created) // 200)
         env = self.env
-        route = self._route
+        route = self._admit
 
         def arrive(event: simpy.Event) -> None:
             msg_id, t, d, k, number, text, segments, bulk, test = cast(tuple[Any, ...], event.value)
@@ -186,15 +189,35 @@ class Simulation:
             fate = Fate(SubmitStatus.ESME_RMSGQFUL, 0.0)
             self._respond(message, route_index, fate, now, now)
 
-    def _refuse(self, message: Message) -> None:
-        """No route: a router-side refusal row (ESME_RINVDSTADR), terminal."""
+    def _admit(self, message: Message) -> None:
+        """Run the guards, then route: a guard may hold the message or refuse it."""
+        now = self.env.now
+        for guard in self.guards:
+            verdict = guard.check(message, now)
+            if verdict.action is Action.ALLOW:
+                continue
+            message.guard = guard.name
+            if verdict.action is Action.REFUSE:
+                self._refuse(message, SubmitStatus.ROUTER_REFUSED)
+            else:
+                event = self.env.timeout(_delay_until(now, verdict.until_s), value=message)
+                event.callbacks.append(self._on_hold_end)
+            return
+        self._route(message)
+
+    def _on_hold_end(self, event: simpy.Event) -> None:
+        self._admit(cast(Message, event.value))
+
+    def _refuse(self, message: Message, status: int = SubmitStatus.ESME_RINVDSTADR) -> None:
+        """A router-side refusal row (no route, or a guard said no), terminal."""
         rec = self.records
+        rec.guard.append(rec.guard_code_for(message.guard))
         rec.msg_id.append(message.msg_id)
         rec.attempt.append(message.attempt)
         rec.route.append(NO_ROUTE)
         rec.queued_s.append(NAN)
         rec.submitted_s.append(NAN)
-        rec.submit_status.append(SubmitStatus.ESME_RINVDSTADR)
+        rec.submit_status.append(status)
         rec.dlr_status.append(DlrStatus.NONE)
         rec.dlr_s.append(NAN)
         rec.handset_delivered.append(0)
@@ -243,6 +266,7 @@ class Simulation:
         rec.sender_code.append(rec.sender_code_for(fate.sender_received, message.sender))
         rec.content_intact.append(fate.content_intact)
         rec.cost.append(fate.price_eur)
+        rec.guard.append(rec.guard_code_for(message.guard) if message.guard else 0)
         view = self.views[index]
         self.strategy.on_submit_response(message, view, status)
         if status == SubmitStatus.ESME_ROK:

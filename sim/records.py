@@ -46,6 +46,7 @@ COLUMNS = (
     "segments",
     "cost",
     "ait",
+    "guard",
 )
 
 
@@ -66,6 +67,8 @@ class RecordBuffer:
         self.sender_code = array("i")
         self.content_intact = array("b")
         self.cost = array("d")
+        self.guard = array("b")
+        self.guards: list[str] = [""]
         self.senders: list[str] = []
         self._sender_index: dict[str, int] = {}
 
@@ -82,6 +85,14 @@ class RecordBuffer:
             self._sender_index[received] = code
         return code
 
+    def guard_code_for(self, name: str) -> int:
+        """Compact code for a guard name ("" is 0)."""
+        try:
+            return self.guards.index(name)
+        except ValueError:
+            self.guards.append(name)
+            return len(self.guards) - 1
+
     def __len__(self) -> int:
         return len(self.msg_id)
 
@@ -90,7 +101,7 @@ class RecordBuffer:
         columns = (
             self.msg_id, self.attempt, self.route, self.queued_s, self.submitted_s,
             self.submit_status, self.dlr_status, self.dlr_s, self.handset_delivered,
-            self.handset_s, self.sender_code, self.content_intact, self.cost,
+            self.handset_s, self.sender_code, self.content_intact, self.cost, self.guard,
         )  # fmt: skip
         return sum(c.itemsize * len(c) for c in columns)
 
@@ -110,6 +121,7 @@ class Records:
     columns: dict[str, npt.NDArray[Any]]
     route_ids: tuple[str, ...]
     received_senders: tuple[str, ...]
+    guard_names: tuple[str, ...]
     strategy: str
     replication: int
 
@@ -144,6 +156,7 @@ class Records:
             "sender_code": _np(buffer.sender_code)[order].astype(np.int32),
             "content_intact": _np(buffer.content_intact)[order].astype(bool),
             "cost": _np(buffer.cost)[order],
+            "guard": _np(buffer.guard)[order].astype(np.int8),
             "created_s": created_s[msg],
             "kind": kind[msg],
             "destination": destination[msg],
@@ -151,7 +164,9 @@ class Records:
             "ait": ait[msg],
         }
         cols["final"] = np.append(msg[1:] != msg[:-1], True) if msg.size else msg.astype(bool)
-        return cls(cols, route_ids, tuple(buffer.senders), strategy, replication)
+        return cls(
+            cols, route_ids, tuple(buffer.senders), tuple(buffer.guards), strategy, replication
+        )
 
     def __len__(self) -> int:
         return int(self.columns["msg_id"].shape[0])
@@ -207,6 +222,7 @@ def to_dataframe(records: Records, labels: Labels) -> pd.DataFrame:
             "segments": c["segments"],
             "cost": c["cost"],
             "ait": c["ait"],
+            "guard": np.array(records.guard_names, dtype=object)[c["guard"].astype(np.int64)],
         }
     )
     return frame

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -68,6 +68,26 @@ class SenderRules(_Model):
     unregistered_alphanumeric: SenderAction = SenderAction.KEEP
     disallowed_type: SenderAction = SenderAction.REJECT
     generic_sender: str = "INFO"
+    kind_senders: Mapping[str, str] = Field(
+        default_factory=dict,
+        description="kind -> regex the sender must match (e.g. marketing: '^36\\d{3}$')",
+    )
+    stop_required: tuple[str, ...] = Field(
+        default=(), description="kinds whose text must carry a STOP mention"
+    )
+    noncompliant: SenderAction = Field(
+        default=SenderAction.REJECT, description="what the network does with a non-compliant one"
+    )
+
+    @field_validator("kind_senders")
+    @classmethod
+    def _patterns(cls, value: Mapping[str, str]) -> Mapping[str, str]:
+        for kind, pattern in value.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"kind_senders.{kind}: bad pattern {pattern!r}: {exc}") from None
+        return dict(value)
 
     @field_validator("registered", mode="before")
     @classmethod
@@ -304,6 +324,7 @@ class MessageKind(StrEnum):
     OTP = "otp"
     TRANSACTIONAL = "transactional"
     MARKETING = "marketing"
+    CONVERSATIONAL = "conversational"
 
 
 class KindSpec(_Model):
@@ -313,6 +334,9 @@ class KindSpec(_Model):
     sender: str
     templates: tuple[str, ...] = Field(min_length=1)
     bulk: bool | None = Field(default=None, description="bulk traffic (default: marketing)")
+    verify_probability: float = Field(
+        default=0.0, ge=0, le=1, description="OTP: share of delivered codes the user verifies"
+    )
 
     @field_validator("sender")
     @classmethod
@@ -338,6 +362,30 @@ class Burst(_Model):
     destinations: tuple[str, ...] = ()
 
 
+class AitPattern(StrEnum):
+    SEQUENTIAL = "sequential"
+    CLUSTERED = "clustered"
+
+
+class AitAttack(_Model):
+    """SMS pumping: bots requesting OTPs to numbers in a few (premium) prefixes."""
+
+    start_s: float = Field(ge=0)
+    duration_s: float = Field(gt=0)
+    rate_per_s: float = Field(gt=0)
+    prefixes: tuple[str, ...] = Field(min_length=1, description="E.164 number ranges pumped")
+    pattern: AitPattern = AitPattern.SEQUENTIAL
+    kind: MessageKind = MessageKind.OTP
+
+    @field_validator("prefixes")
+    @classmethod
+    def _e164(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for prefix in value:
+            if not re.fullmatch(r"\+[1-9]\d{1,13}", prefix):
+                raise ValueError(f"prefix {prefix!r} is not '+' followed by 2-14 digits")
+        return value
+
+
 class Traffic(_Model):
     """Customer traffic: a Poisson stream shaped by a daily profile, plus bursts."""
 
@@ -347,6 +395,7 @@ class Traffic(_Model):
     )
     kinds: Mapping[MessageKind, KindSpec] = Field(min_length=1)
     bursts: tuple[Burst, ...] = ()
+    ait: tuple[AitAttack, ...] = Field(default=(), description="AIT (pumping) attacks")
     locale: str = Field(default="en_GB", description="Faker locale for names in texts")
     text_pool_size: int = Field(default=256, ge=1, le=100_000, description="texts per kind")
 
@@ -358,6 +407,50 @@ class Traffic(_Model):
         if any(v < 0 for v in value) or max(value) <= 0:
             raise ValueError("values must be >= 0 and not all zero")
         return value
+
+
+# --------------------------------------------------------------------------- market rules
+
+
+class QuietHoursAction(StrEnum):
+    HOLD = "hold"
+    REFUSE = "refuse"
+
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class QuietHours(_Model):
+    """When some kinds of traffic may not be sent to some countries (local time)."""
+
+    name: str = "quiet-hours"
+    countries: tuple[str, ...] = Field(min_length=1)
+    kinds: tuple[MessageKind, ...] = (MessageKind.MARKETING,)
+    allowed_from: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    allowed_until: str = Field(default="20:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    quiet_weekdays: tuple[str, ...] = ("sunday",)
+    holidays: tuple[date, ...] = ()
+    action: QuietHoursAction = QuietHoursAction.HOLD
+
+    @field_validator("quiet_weekdays")
+    @classmethod
+    def _days(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for day in value:
+            if day.lower() not in _WEEKDAYS:
+                raise ValueError(f"unknown weekday {day!r} (use {', '.join(_WEEKDAYS)})")
+        return tuple(d.lower() for d in value)
+
+    @model_validator(mode="after")
+    def _window(self) -> QuietHours:
+        if self.allowed_until <= self.allowed_from:
+            raise ValueError("allowed_until must be after allowed_from")
+        if len(self.quiet_weekdays) == 7:
+            raise ValueError("every weekday is quiet: nothing could ever be sent")
+        return self
+
+    @property
+    def quiet_weekday_numbers(self) -> frozenset[int]:
+        return frozenset(_WEEKDAYS.index(d) for d in self.quiet_weekdays)
 
 
 # --------------------------------------------------------------------------- strategies
@@ -414,6 +507,7 @@ class Scenario(_Model):
     traffic: Traffic
     strategies: tuple[StrategySpec, ...] = Field(min_length=1)
     retry: RetryPolicy = RetryPolicy()
+    quiet_hours: tuple[QuietHours, ...] = ()
 
     @field_validator("start")
     @classmethod
@@ -448,6 +542,25 @@ class Scenario(_Model):
         for dest in self.destinations:
             if dest.id not in served:
                 raise ValueError(f"destinations: {dest.id!r} has no route pricing it")
+        kinds = {k.value for k in MessageKind}
+        for i, dest in enumerate(self.destinations):
+            rules = dest.sender_rules
+            for kind in (*rules.kind_senders, *rules.stop_required):
+                if kind not in kinds:
+                    raise ValueError(f"destinations[{i}].sender_rules: unknown kind {kind!r}")
+        for j, attack in enumerate(self.traffic.ait):
+            if attack.kind not in self.traffic.kinds:
+                raise ValueError(
+                    f"traffic.ait[{j}]: kind {attack.kind.value!r} not in traffic.kinds"
+                )
+            for prefix in attack.prefixes:
+                if destination_for_number(self.destinations, prefix) is None:
+                    raise ValueError(f"traffic.ait[{j}]: prefix {prefix!r} is in no destination")
+        countries = {d.country for d in self.destinations}
+        for j, rule in enumerate(self.quiet_hours):
+            for country in rule.countries:
+                if country not in countries:
+                    raise ValueError(f"quiet_hours[{j}]: no destination in country {country!r}")
         for kind, spec in self.traffic.kinds.items():
             for j, template in enumerate(spec.templates):
                 try:
@@ -474,6 +587,16 @@ class Scenario(_Model):
                 return spec
         label = name.rsplit(":", 1)[-1] if ":" in name else name
         return StrategySpec(name=re.sub(r"[^A-Za-z0-9_.-]", "-", label), use=name)
+
+
+def destination_for_number(destinations: tuple[Destination, ...], number: str) -> int | None:
+    """Index of the destination whose longest prefix starts ``number`` (E.164 text)."""
+    best, best_len = None, 0
+    for index, dest in enumerate(destinations):
+        for prefix in dest.prefixes:
+            if number.startswith(prefix) and len(prefix) > best_len:
+                best, best_len = index, len(prefix)
+    return best
 
 
 def _unique(what: str, ids: list[str]) -> set[str]:

@@ -26,3 +26,4 @@ class Message:
     tried: list[int] = field(default_factory=list)
     queued_s: float = 0.0
     submitted_s: float = 0.0
+    guard: str = ""  # the guard that held or refused it ("" when none did)

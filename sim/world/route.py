@@ -184,6 +184,8 @@ class RouteBehaviour:
                 now_s,
                 destination.calling_code,
                 u[rnd.U_DESTINATION_RULE],
+                message.kind,
+                message.text,
             )
             if shown is None:
                 status, report_s = DlrStatus.REJECTD, dlr_delay_s

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from sim.scenario import SenderAction, SenderRules
@@ -19,15 +20,35 @@ def is_registered(rules: SenderRules, sender: str, now_s: float) -> bool:
     return any(r.sender == sender and now_s >= r.from_s for r in rules.registered)
 
 
+_STOP = re.compile(r"\bSTOP\b", re.IGNORECASE)
+
+
+def is_compliant(rules: SenderRules, kind: str, sender: str, text: str) -> bool:
+    """Whether a message of ``kind`` meets the market's sender and STOP rules (e.g.
+    France: marketing from a 36xxx short code with a STOP mention)."""
+    pattern = rules.kind_senders.get(kind)
+    if pattern is not None and re.fullmatch(pattern, sender) is None:
+        return False
+    return not (kind in rules.stop_required and _STOP.search(text) is None)
+
+
 def received_sender(
-    rules: SenderRules, sender: str, now_s: float, calling_code: str, u: float
+    rules: SenderRules,
+    sender: str,
+    now_s: float,
+    calling_code: str,
+    u: float,
+    kind: str = "",
+    text: str = "",
 ) -> str | None:
     """The sender the handset shows, or ``None`` when the network rejects the message."""
-    kind = sender_type(sender)
-    if kind not in rules.allowed_types:
+    if (rules.kind_senders or rules.stop_required) and not is_compliant(rules, kind, sender, text):
+        return _ACTIONS[rules.noncompliant](sender, rules, calling_code, u)
+    sender_kind = sender_type(sender)
+    if sender_kind not in rules.allowed_types:
         action = rules.disallowed_type
     elif (
-        kind is SenderType.ALPHANUMERIC
+        sender_kind is SenderType.ALPHANUMERIC
         and rules.registration_required
         and not is_registered(rules, sender, now_s)
     ):

@@ -6,8 +6,11 @@ from enum import IntEnum
 
 
 class SubmitStatus(IntEnum):
-    """``command_status`` of a ``submit_sm_resp`` (plus the router's own no-route refusal)."""
+    """``command_status`` of a ``submit_sm_resp``, plus the router's own refusals:
+    ``ESME_RINVDSTADR`` when no route can take the message, ``ROUTER_REFUSED`` (not an
+    SMPP code) when a guard refused it before any route saw it."""
 
+    ROUTER_REFUSED = -1
     ESME_ROK = 0x00
     ESME_RSYSERR = 0x08
     ESME_RINVDSTADR = 0x0B

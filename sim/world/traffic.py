@@ -15,7 +15,15 @@ import numpy as np
 import numpy.typing as npt
 from faker import Faker
 
-from sim.scenario import Burst, MessageKind, Scenario, ScenarioError
+from sim.scenario import (
+    AitAttack,
+    AitPattern,
+    Burst,
+    MessageKind,
+    Scenario,
+    ScenarioError,
+    destination_for_number,
+)
 from sim.world.randomness import STREAM_TRAFFIC, replication_seed
 from sim.world.texts import TextPool, render_pool
 
@@ -95,22 +103,35 @@ def generate_traffic(scenario: Scenario, replication: int) -> TrafficPlan:
     times: list[F64] = []
     dests: list[I64] = []
     kind_cols: list[I64] = []
+    pumped: list[I64] = []  # AIT numbers (0: an ordinary subscriber, drawn below)
     for start, end, hour in _hour_segments(scenario):
         t = _poisson_times(rng, traffic.rate_per_s * traffic.daily_profile[hour], start, end)
         times.append(t)
         dests.append(rng.choice(len(dest_shares), size=t.size, p=dest_shares / dest_shares.sum()))
         kind_cols.append(rng.choice(len(kinds), size=t.size, p=kind_shares / kind_shares.sum()))
+        pumped.append(np.zeros(t.size, dtype=np.int64))
     for burst in traffic.bursts:
         burst_t, burst_d, burst_k = _burst(rng, burst, scenario, dest_index, kinds)
         times.append(burst_t)
         dests.append(burst_d)
         kind_cols.append(burst_k)
+        pumped.append(np.zeros(burst_t.size, dtype=np.int64))
+    for attack in traffic.ait:
+        ait_t, ait_d, ait_n = _ait_attack(rng, attack, scenario)
+        times.append(ait_t)
+        dests.append(ait_d)
+        kind_cols.append(np.full(ait_t.size, kinds.index(attack.kind), dtype=np.int64))
+        pumped.append(ait_n)
 
     created = np.concatenate(times) if times else np.zeros(0)
     order = np.argsort(created, kind="stable")
     created = created[order]
     destination = np.concatenate(dests).astype(np.int64)[order]
     kind_col = np.concatenate(kind_cols).astype(np.int64)[order]
+    ait_numbers = np.concatenate(pumped).astype(np.int64)[order]
+    ait = ait_numbers > 0
+    numbers = _numbers(rng, scenario, destination)
+    numbers[ait] = ait_numbers[ait]
 
     faker = Faker(traffic.locale)
     faker.seed_instance(int(rng.integers(0, 2**31)))
@@ -146,12 +167,12 @@ def generate_traffic(scenario: Scenario, replication: int) -> TrafficPlan:
         created_s=created,
         destination=destination,
         kind=kind_col,
-        number=_numbers(rng, scenario, destination),
+        number=numbers,
         text=text.astype(np.int64),
         segments=all_segments[text],
         bulk=bulk_by_kind[kind_col],
         test_number=np.zeros(created.size, dtype=bool),
-        ait=np.zeros(created.size, dtype=bool),
+        ait=ait,
         kinds=kinds,
         senders=tuple(traffic.kinds[k].sender for k in kinds),
         texts=all_texts,
@@ -177,3 +198,38 @@ def _burst(
     ]
     k = np.full(t.size, kinds.index(burst.kind), dtype=np.int64)
     return t, d, k
+
+
+def _ait_attack(
+    rng: np.random.Generator, attack: AitAttack, scenario: Scenario
+) -> tuple[F64, I64, I64]:
+    """Pumping traffic: Poisson requests to sequential (or clustered) numbers under the
+    attacked prefixes, each request to the next number of the range."""
+    end = min(scenario.duration_s, attack.start_s + attack.duration_s)
+    t = (
+        _poisson_times(rng, attack.rate_per_s, attack.start_s, end)
+        if end > attack.start_s
+        else None
+    )
+    if t is None or t.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return np.zeros(0), empty, empty
+    t.sort()
+    which = rng.integers(0, len(attack.prefixes), size=t.size)
+    dests = np.zeros(t.size, dtype=np.int64)
+    numbers = np.zeros(t.size, dtype=np.int64)
+    for p_index, prefix in enumerate(attack.prefixes):
+        rows = np.flatnonzero(which == p_index)
+        dest_index = destination_for_number(scenario.destinations, prefix)
+        assert dest_index is not None  # checked when the scenario was validated
+        digits = prefix[1:]
+        local_digits = max(1, scenario.destinations[dest_index].full_number_digits - len(digits))
+        span = 10**local_digits
+        if attack.pattern is AitPattern.SEQUENTIAL:
+            start = int(rng.integers(0, span))
+            local = (start + np.arange(rows.size, dtype=np.int64)) % span
+        else:
+            local = rng.integers(0, span, size=rows.size, dtype=np.int64)
+        numbers[rows] = int(digits) * span + local
+        dests[rows] = dest_index
+    return t, dests, numbers

@@ -1,0 +1,1 @@
+"""Guards: router-side rules that compose with any strategy (quiet hours, AIT, ...)."""
