@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import sim
+from sim.cluster import ClusterError, executor_for
 from sim.output import OutputError, check_output_dir, write_run
 from sim.runner import run_scenario, select_strategies
 from sim.scenario import Scenario, ScenarioError, json_schema, load_scenario
@@ -102,16 +103,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         updates["duration_s"] = args.duration
     if updates:
         scenario = scenario.model_copy(update=updates)
-    select_strategies(scenario, args.strategy)
+    specs = select_strategies(scenario, args.strategy)
+    if args.reference and args.reference not in {s.name for s in specs}:
+        raise UsageError(f"--reference {args.reference!r} is not among the strategies run")
     out_dir = Path(args.out) if args.out else Path("runs") / scenario.name
     check_output_dir(out_dir)
-    result = run_scenario(
-        scenario,
-        args.strategy,
-        replications=args.replications,
-        workers=args.workers,
-        progress=not args.quiet,
-    )
+    with executor_for(args.dask) as executor:
+        result = run_scenario(
+            scenario,
+            args.strategy,
+            replications=args.replications,
+            workers=args.workers,
+            executor=executor,
+            progress=not args.quiet,
+            reference=args.reference,
+        )
     write_run(result, out_dir)
     if not args.quiet:
         _print_headline(result.summary, out_dir)
@@ -202,6 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--duration", type=_positive_float, metavar="SECONDS", help="traffic duration")
     run.add_argument("--out", metavar="DIR", help="output directory (default: runs/<scenario>)")
     run.add_argument("--workers", type=_positive_int, help="worker processes (default: cores)")
+    run.add_argument("--reference", metavar="NAME", help="strategy others are compared with")
+    run.add_argument(
+        "--dask", metavar="ADDRESS", help="run replications on a Dask cluster (tcp://host:port)"
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar or headline")
     run.set_defaults(func=cmd_run)
 
@@ -218,7 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_BAD_INPUT: tuple[type[Exception], ...] = (UsageError, ScenarioError, StrategyError, OutputError)
+_BAD_INPUT: tuple[type[Exception], ...] = (
+    UsageError,
+    ScenarioError,
+    StrategyError,
+    OutputError,
+    ClusterError,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,9 +20,16 @@ from tqdm import tqdm
 
 import sim
 from sim.engine import simulate
-from sim.kpis import aggregate, mean_per_route, per_route_kpis, replication_kpis
+from sim.kpis import (
+    aggregate,
+    mean_per_route,
+    paired_differences,
+    per_route_kpis,
+    replication_kpis,
+)
 from sim.records import Labels, Records
 from sim.scenario import Scenario, StrategySpec
+from sim.strategies.base import StrategyError
 from sim.strategies.registry import resolve
 
 
@@ -114,9 +121,16 @@ def run_scenario(
     executor: Executor | None = None,
     progress: bool = False,
     on_task: Callable[[TaskResult], None] | None = None,
+    reference: str | None = None,
 ) -> RunResult:
-    """Run every selected strategy on every replication; return summary and records."""
+    """Run every selected strategy on every replication; return summary and records.
+
+    ``reference`` (default: the first strategy) is the strategy the others are compared
+    with, replication by replication (paired differences on common random numbers)."""
     specs = select_strategies(scenario, strategies)
+    reference = reference or specs[0].name
+    if reference not in {s.name for s in specs}:
+        raise StrategyError(f"reference strategy {reference!r} is not among those run")
     reps = replications or scenario.replications
     jobs = [(spec, r) for r in range(1, reps + 1) for spec in specs]
     started = time.perf_counter()
@@ -155,12 +169,14 @@ def run_scenario(
                     pool.shutdown(cancel_futures=True)
     finally:
         bar.close()
+    results.sort(key=lambda t: (t.replication, [s.name for s in specs].index(t.strategy)))
     for task in results:
         if on_task is not None:
             on_task(task)
+    by_strategy = {s.name: [t for t in results if t.strategy == s.name] for s in specs}
     strategies_out: dict[str, Any] = {}
     for spec in specs:
-        mine = [t for t in results if t.strategy == spec.name]
+        mine = by_strategy[spec.name]
         means, ci = aggregate([t.kpis for t in mine])
         strategies_out[spec.name] = {
             "use": spec.target,
@@ -168,6 +184,15 @@ def run_scenario(
             "ci95": {k: list(v) for k, v in ci.items()},
             "per_route": mean_per_route([t.per_route for t in mine]),
         }
+        if spec.name != reference:
+            diff, diff_ci = paired_differences(
+                [t.kpis for t in mine], [t.kpis for t in by_strategy[reference]]
+            )
+            strategies_out[spec.name]["paired"] = {
+                "reference": reference,
+                "diff": diff,
+                "ci95": {k: list(v) for k, v in diff_ci.items()},
+            }
     summary = _clean(
         {
             "scenario": scenario.name,
@@ -175,6 +200,7 @@ def run_scenario(
             "version": sim.__version__,
             "seed": scenario.seed,
             "replications": reps,
+            "reference": reference,
             "duration_s": scenario.duration_s,
             "strategies": strategies_out,
             "wall_s": time.perf_counter() - started,
