@@ -47,6 +47,9 @@ def write_run(result: RunResult, out_dir: Path) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
     try:
         (staging / "summary.json").write_text(summary_json(result.summary), encoding="utf-8")
+        (staging / "scenario.json").write_text(
+            json.dumps(result.scenario.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8"
+        )
         records_dir = staging / "records"
         records_dir.mkdir()
         for task in result.tasks:

@@ -21,6 +21,7 @@ from tqdm import tqdm
 import sim
 from sim.engine import simulate
 from sim.kpis import (
+    KPI_ORDER,
     aggregate,
     mean_per_route,
     paired_differences,
@@ -183,6 +184,7 @@ def run_scenario(
             "kpis": means,
             "ci95": {k: list(v) for k, v in ci.items()},
             "per_route": mean_per_route([t.per_route for t in mine]),
+            "replication_kpis": [{k: t.kpis[k] for k in KPI_ORDER} for t in mine],
         }
         if spec.name != reference:
             diff, diff_ci = paired_differences(
