@@ -19,9 +19,11 @@ import simpy
 
 from sim.guards.base import Action, Guard
 from sim.guards.registry import guards_for
+from sim.probes.evidence import ProbeResult
+from sim.probes.planner import PlannedProbe, plan_probes
 from sim.records import NO_ROUTE, RecordBuffer, Records
 from sim.routeline import RouteLine
-from sim.scenario import RetryPolicy, Scenario, StrategySpec, SubmitErrorAction
+from sim.scenario import MessageKind, RetryPolicy, Scenario, StrategySpec, SubmitErrorAction
 from sim.strategies.base import (
     Message,
     RouteView,
@@ -31,6 +33,7 @@ from sim.strategies.base import (
     StrategyError,
 )
 from sim.strategies.registry import build
+from sim.world.encoding import segment_info
 from sim.world.randomness import STREAM_STRATEGY, KeyedDraws, replication_seed
 from sim.world.route import Fate, RouteBehaviour
 from sim.world.smpp import NEGATIVE_DLR, DlrStatus, SubmitStatus
@@ -94,7 +97,10 @@ class Simulation:
         )
         context = StrategyContext(routes=tuple(self.views), rng=rng, clock=now)
         self.strategy: Strategy = build(spec.target, spec.name, spec.params, context)
-        self.guards: list[Guard] = guards_for(scenario)
+        self.guards: list[Guard] = guards_for(scenario, spec)
+        self._verify_listeners = [g for g in self.guards if getattr(g, "wants_verifications", 0)]
+        self.probe_results: list[ProbeResult] = []
+        self._probe_observer = getattr(self.strategy, "on_probe_result", None)
         # Receipts become events only when someone acts on them.
         self._observes_reports = (
             getattr(type(self.strategy), "on_delivery_report", None)
@@ -108,7 +114,9 @@ class Simulation:
     # ------------------------------------------------------------------ running
     def run(self, progress: ProgressHook | None = None) -> Records:
         """Run until every message reached its terminal state; return the records."""
+        self._verify_at = self.plan.verify_at_s.tolist()
         self._start_arrivals(progress)
+        self._start_probes()
         self.env.run()
         plan = self.plan
         return Records.from_buffer(
@@ -121,6 +129,12 @@ class Simulation:
             route_ids=tuple(r.id for r in self.scenario.routes),
             strategy=self.spec.name,
             replication=self.replication,
+            probe_results=tuple(self.probe_results),
+            guard_log=tuple(
+                (t, g.name, action, where)
+                for g in self.guards
+                for t, action, where in getattr(g, "log", ())
+            ),
         )
 
     def _start_arrivals(self, progress: ProgressHook | None) -> None:
@@ -212,6 +226,7 @@ class Simulation:
         """A router-side refusal row (no route, or a guard said no), terminal."""
         rec = self.records
         rec.guard.append(rec.guard_code_for(message.guard))
+        rec.verified_s.append(NAN)
         rec.msg_id.append(message.msg_id)
         rec.attempt.append(message.attempt)
         rec.route.append(NO_ROUTE)
@@ -251,6 +266,9 @@ class Simulation:
     ) -> None:
         now = self.env.now
         status = fate.submit_status
+        if message.probe:
+            self._probe_response(message, index, fate, submitted_s)
+            return
         rec = self.records
         rec.msg_id.append(message.msg_id)
         rec.attempt.append(message.attempt)
@@ -267,6 +285,15 @@ class Simulation:
         rec.content_intact.append(fate.content_intact)
         rec.cost.append(fate.price_eur)
         rec.guard.append(rec.guard_code_for(message.guard) if message.guard else 0)
+        verified_s = NAN
+        if fate.handset_delivered:
+            verify_after = self._verify_at[message.msg_id]
+            if verify_after == verify_after:  # not NaN: this user verifies
+                verified_s = now + fate.handset_delay_s + verify_after
+                if self._verify_listeners:
+                    event = self.env.timeout(verified_s - now, value=message)
+                    event.callbacks.append(self._on_verified)
+        rec.verified_s.append(verified_s)
         view = self.views[index]
         self.strategy.on_submit_response(message, view, status)
         if status == SubmitStatus.ESME_ROK:
@@ -280,6 +307,80 @@ class Simulation:
                 report.callbacks.append(self._on_delivery_report)
             return
         self._after_submit_error(message, index, status)
+
+    def _on_verified(self, event: simpy.Event) -> None:
+        message = cast(Message, event.value)
+        for guard in self._verify_listeners:
+            guard.on_verified(message, float(self.env.now))
+
+    # ------------------------------------------------------------------ probes
+    def _start_probes(self) -> None:
+        """Probes as a chain of timeout callbacks; each goes straight to its route."""
+        config = self.scenario.probes
+        planned = iter(plan_probes(self.scenario, self.replication))
+        if config is None:
+            return
+        destinations = self.scenario.destinations
+        kinds = self.scenario.traffic.kinds
+        sender = kinds[MessageKind.OTP].sender if MessageKind.OTP in kinds else self.plan.senders[0]
+        first_id = len(self.plan)
+        rng = np.random.default_rng(replication_seed(self.scenario.seed, self.replication, 4))
+        env = self.env
+        counter = iter(range(first_id, first_id + 10**9))
+
+        def fire(event: simpy.Event) -> None:
+            probe = cast(PlannedProbe, event.value)
+            dest = destinations[probe.destination]
+            text = config.text.format(code=f"{int(rng.integers(0, 10**6)):06d}")
+            message = Message(
+                next(counter), "probe", dest.id, dest.country, dest.operator, probe.number,
+                sender, text, segment_info(text).segments, env.now, False,
+                probe.known_test_number, probe.destination, probe=True,
+            )  # fmt: skip
+            self._queue(message, probe.route)
+            schedule_next()
+
+        def schedule_next() -> None:
+            probe = next(planned, None)
+            if probe is not None:
+                env.timeout(_delay_until(env.now, probe.at_s), value=probe).callbacks.append(fire)
+
+        schedule_next()
+
+    def _probe_response(self, message: Message, index: int, fate: Fate, submitted_s: float) -> None:
+        config = self.scenario.probes
+        assert config is not None
+        now = float(self.env.now)
+        ok = fate.submit_status == SubmitStatus.ESME_ROK
+        received = ok and fate.handset_delivered and fate.handset_delay_s <= config.timeout_s
+        if ok:
+            handset = fate.handset_delay_s if received else math.inf
+            report = fate.dlr_delay_s if fate.dlr_status != DlrStatus.NONE else math.inf
+            wait_s = min(config.timeout_s, max(handset, report))
+        else:
+            wait_s = 0.0
+        result = ProbeResult(
+            route=self.views[index].id,
+            destination=message.destination,
+            sent_s=submitted_s,
+            observed_s=now + wait_s,
+            submit_status=fate.submit_status,
+            received=received,
+            handset_delay_s=fate.handset_delay_s if received else NAN,
+            dlr_status=fate.dlr_status if fate.dlr_delay_s <= wait_s else DlrStatus.NONE,
+            sender_intact=received and fate.sender_received == message.sender,
+            content_intact=received and fate.content_intact,
+            cost=fate.price_eur,
+            known_test_number=message.test_number,
+        )
+        self.probe_results.append(result)
+        if self._probe_observer is not None:
+            event = self.env.timeout(wait_s, value=result)
+            event.callbacks.append(self._on_probe_result)
+
+    def _on_probe_result(self, event: simpy.Event) -> None:
+        assert self._probe_observer is not None
+        self._probe_observer(cast(ProbeResult, event.value))
 
     def _after_submit_error(self, message: Message, index: int, status: int) -> None:
         policy = self.policy

@@ -47,6 +47,7 @@ COLUMNS = (
     "cost",
     "ait",
     "guard",
+    "verified_s",
 )
 
 
@@ -68,6 +69,7 @@ class RecordBuffer:
         self.content_intact = array("b")
         self.cost = array("d")
         self.guard = array("b")
+        self.verified_s = array("d")
         self.guards: list[str] = [""]
         self.senders: list[str] = []
         self._sender_index: dict[str, int] = {}
@@ -102,6 +104,7 @@ class RecordBuffer:
             self.msg_id, self.attempt, self.route, self.queued_s, self.submitted_s,
             self.submit_status, self.dlr_status, self.dlr_s, self.handset_delivered,
             self.handset_s, self.sender_code, self.content_intact, self.cost, self.guard,
+            self.verified_s,
         )  # fmt: skip
         return sum(c.itemsize * len(c) for c in columns)
 
@@ -124,6 +127,8 @@ class Records:
     guard_names: tuple[str, ...]
     strategy: str
     replication: int
+    probe_results: tuple[Any, ...] = ()  # sim.probes.evidence.ProbeResult
+    guard_log: tuple[tuple[float, str, str, str], ...] = ()  # (time, guard, action, range)
 
     @classmethod
     def from_buffer(
@@ -138,6 +143,8 @@ class Records:
         route_ids: tuple[str, ...],
         strategy: str,
         replication: int,
+        probe_results: tuple[Any, ...] = (),
+        guard_log: tuple[tuple[float, str, str, str], ...] = (),
     ) -> Records:
         msg = _np(buffer.msg_id).astype(np.int64)
         order = np.lexsort((_np(buffer.attempt), msg))
@@ -157,6 +164,7 @@ class Records:
             "content_intact": _np(buffer.content_intact)[order].astype(bool),
             "cost": _np(buffer.cost)[order],
             "guard": _np(buffer.guard)[order].astype(np.int8),
+            "verified_s": _np(buffer.verified_s)[order],
             "created_s": created_s[msg],
             "kind": kind[msg],
             "destination": destination[msg],
@@ -165,7 +173,14 @@ class Records:
         }
         cols["final"] = np.append(msg[1:] != msg[:-1], True) if msg.size else msg.astype(bool)
         return cls(
-            cols, route_ids, tuple(buffer.senders), tuple(buffer.guards), strategy, replication
+            cols,
+            route_ids,
+            tuple(buffer.senders),
+            tuple(buffer.guards),
+            strategy,
+            replication,
+            probe_results,
+            guard_log,
         )
 
     def __len__(self) -> int:
@@ -223,6 +238,7 @@ def to_dataframe(records: Records, labels: Labels) -> pd.DataFrame:
             "cost": c["cost"],
             "ait": c["ait"],
             "guard": np.array(records.guard_names, dtype=object)[c["guard"].astype(np.int64)],
+            "verified_s": c["verified_s"],
         }
     )
     return frame

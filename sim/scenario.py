@@ -198,6 +198,12 @@ class DlrBehaviour(_Model):
     )
     fake_mode: FakeDlrMode = FakeDlrMode.ALL
     fake_delay: Delay = LogNormalDelay(dist="lognormal", median_s=1.0, p95_s=4.0)
+    test_number_after: int | None = Field(
+        default=None,
+        ge=1,
+        description="except_test_numbers: a number that got this many messages through the "
+        "route is taken for a test number too (how lying routes learn test panels)",
+    )
 
 
 class SenderHandling(_Model):
@@ -337,6 +343,7 @@ class KindSpec(_Model):
     verify_probability: float = Field(
         default=0.0, ge=0, le=1, description="OTP: share of delivered codes the user verifies"
     )
+    verify_delay: Delay = LogNormalDelay(dist="lognormal", median_s=20.0, p95_s=90.0)
 
     @field_validator("sender")
     @classmethod
@@ -453,15 +460,43 @@ class QuietHours(_Model):
         return frozenset(_WEEKDAYS.index(d) for d in self.quiet_weekdays)
 
 
+# --------------------------------------------------------------------------- probes
+
+
+class ProbePanel(StrEnum):
+    PUBLIC = "public"
+    ROTATING = "rotating"
+
+
+class ProbeConfig(_Model):
+    """Route testing: test messages to test handsets, within a budget per route."""
+
+    per_route_per_hour: float = Field(default=6.0, gt=0, le=3600)
+    panel: ProbePanel = Field(
+        default=ProbePanel.ROTATING,
+        description="public: a vendor panel routes know; rotating: own SIMs that look "
+        "like subscribers, retired after rotate_after uses",
+    )
+    pool_size: int = Field(default=200, ge=1, description="test numbers per destination")
+    rotate_after: int = Field(default=2, ge=1)
+    timeout_s: float = Field(default=900.0, gt=0, description="no handset by then: not received")
+    text: str = "Route test {code}: https://probe.example/t/{code}"
+    start_s: float = Field(default=0.0, ge=0)
+
+
 # --------------------------------------------------------------------------- strategies
 
 
 class StrategySpec(_Model):
-    """A strategy to compare: a label, what to use (registry name or import path), params."""
+    """A strategy to compare: a label, what to use (registry name or import path), params,
+    and the guards it runs with (e.g. ``{ait: {velocity: 5}}``)."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     use: str | None = Field(default=None, description="registry name or 'pkg.module:Class'")
     params: Mapping[str, Any] = Field(default_factory=dict)
+    guards: Mapping[str, Mapping[str, Any]] = Field(
+        default_factory=dict, description="guard name -> params (built in: ait)"
+    )
 
     @property
     def target(self) -> str:
@@ -508,6 +543,7 @@ class Scenario(_Model):
     strategies: tuple[StrategySpec, ...] = Field(min_length=1)
     retry: RetryPolicy = RetryPolicy()
     quiet_hours: tuple[QuietHours, ...] = ()
+    probes: ProbeConfig | None = None
 
     @field_validator("start")
     @classmethod

@@ -27,3 +27,4 @@ class Message:
     queued_s: float = 0.0
     submitted_s: float = 0.0
     guard: str = ""  # the guard that held or refused it ("" when none did)
+    probe: bool = False  # a test message of the route-testing team

@@ -44,6 +44,7 @@ class TrafficPlan:
     bulk: npt.NDArray[np.bool_]
     test_number: npt.NDArray[np.bool_]
     ait: npt.NDArray[np.bool_]
+    verify_at_s: F64  # after handset delivery, when the user verifies the OTP (NaN: never)
     kinds: tuple[MessageKind, ...]
     senders: tuple[str, ...]
     texts: tuple[str, ...]
@@ -163,6 +164,12 @@ def generate_traffic(scenario: Scenario, replication: int) -> TrafficPlan:
         ],
         dtype=bool,
     )
+    verify_u = rng.random(created.size)
+    verify_delay = np.full(created.size, np.nan)
+    for index, k in enumerate(kinds):
+        spec = traffic.kinds[k]
+        rows = (kind_col == index) & ~ait & (verify_u < spec.verify_probability)
+        verify_delay[rows] = spec.verify_delay.quantiles(rng.random(int(rows.sum())))
     return TrafficPlan(
         created_s=created,
         destination=destination,
@@ -173,6 +180,7 @@ def generate_traffic(scenario: Scenario, replication: int) -> TrafficPlan:
         bulk=bulk_by_kind[kind_col],
         test_number=np.zeros(created.size, dtype=bool),
         ait=ait,
+        verify_at_s=verify_delay,
         kinds=kinds,
         senders=tuple(traffic.kinds[k].sender for k in kinds),
         texts=all_texts,

@@ -1,0 +1,1 @@
+"""Route testing: probe messages to test handsets, and the evidence they give."""

@@ -1,0 +1,87 @@
+"""Probe planner: when, over which route, to which destination and test number.
+
+Each route gets ``per_route_per_hour`` probes, evenly spaced with a per-route phase,
+cycling through the destinations it prices. Test numbers come from a panel per
+destination: a *public* vendor panel (few numbers, known to lying routes) or a
+*rotating* pool of own SIMs that look like ordinary subscribers, each retired after
+``rotate_after`` uses so no number gets the repeated traffic that gives it away.
+The schedule depends only on the scenario and seed, so every strategy of a replication
+is probed identically (common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.scenario import ProbeConfig, ProbePanel, Scenario
+from sim.world.randomness import stable_key
+
+STREAM_PROBES = 3
+PUBLIC_PANEL_SIZE = 3
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedProbe:
+    """One probe: send at ``at_s`` over ``route`` to ``number`` in ``destination``."""
+
+    at_s: float
+    route: int
+    destination: int
+    number: int
+    known_test_number: bool
+
+
+class TestPanel:
+    """Test numbers of one destination, public or rotating."""
+
+    def __init__(self, config: ProbeConfig, prefix: str, digits: int, rng: np.random.Generator):
+        local_digits = max(1, digits - len(prefix))
+        size = PUBLIC_PANEL_SIZE if config.panel is ProbePanel.PUBLIC else config.pool_size
+        base = int(prefix) * 10**local_digits
+        self.numbers = [base + int(v) for v in rng.integers(0, 10**local_digits, size=size)]
+        self.public = config.panel is ProbePanel.PUBLIC
+        self.rotate_after = config.rotate_after
+        self._next = 0
+        self._uses = 0
+
+    def take(self) -> int:
+        """The number for the next probe (rotating pools move on after ``rotate_after``)."""
+        number: int = self.numbers[self._next % len(self.numbers)]
+        self._uses += 1
+        if not self.public and self._uses >= self.rotate_after:
+            self._uses = 0
+            self._next += 1
+        elif self.public:
+            self._next += 1
+        return number
+
+
+def plan_probes(scenario: Scenario, replication: int) -> list[PlannedProbe]:
+    """Every probe of a replication, in time order (ties by route index)."""
+    config = scenario.probes
+    if config is None:
+        return []
+    dest_index = {d.id: i for i, d in enumerate(scenario.destinations)}
+    rng = np.random.default_rng(
+        np.random.SeedSequence(scenario.seed, spawn_key=(replication, STREAM_PROBES))
+    )
+    panels = [
+        TestPanel(config, d.prefixes[0][1:], d.full_number_digits, rng)
+        for d in scenario.destinations
+    ]
+    interval_s = 3600.0 / config.per_route_per_hour
+    planned: list[PlannedProbe] = []
+    for r_index, route in enumerate(scenario.routes):
+        targets = sorted(dest_index[d] for d in route.prices)
+        phase = (stable_key(route.id) % 1000) / 1000.0 * interval_s
+        t = config.start_s + phase
+        k = 0
+        while t < scenario.duration_s:
+            d = targets[k % len(targets)]
+            planned.append(PlannedProbe(t, r_index, d, panels[d].take(), panels[d].public))
+            k += 1
+            t += interval_s
+    planned.sort(key=lambda p: (p.at_s, p.route))
+    return planned
