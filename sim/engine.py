@@ -21,7 +21,7 @@ from sim.guards.base import Action, Guard
 from sim.guards.registry import guards_for
 from sim.probes.evidence import ProbeResult
 from sim.probes.planner import PlannedProbe, plan_probes
-from sim.records import NO_ROUTE, RecordBuffer, Records
+from sim.records import RecordBuffer, Records
 from sim.routeline import RouteLine
 from sim.scenario import MessageKind, RetryPolicy, Scenario, StrategySpec, SubmitErrorAction
 from sim.strategies.base import (
@@ -66,7 +66,7 @@ class Simulation:
                 scenario.seed,
                 replication,
                 b.id,
-                self.policy.max_attempts,
+                len(self.plan),
                 prepare=b.prepare_draws,
             )
             for b in self.behaviours
@@ -130,6 +130,7 @@ class Simulation:
             strategy=self.spec.name,
             replication=self.replication,
             probe_results=tuple(self.probe_results),
+            kind_names=tuple(k.value for k in plan.kinds),
             guard_log=tuple(
                 (t, g.name, action, where)
                 for g in self.guards
@@ -201,7 +202,7 @@ class Simulation:
         if not self.lines[route_index].submit(message):
             now = self.env.now
             fate = Fate(SubmitStatus.ESME_RMSGQFUL, 0.0)
-            self._respond(message, route_index, fate, now, now)
+            self._respond(message, route_index, fate, now)
 
     def _admit(self, message: Message) -> None:
         """Run the guards, then route: a guard may hold the message or refuse it."""
@@ -224,22 +225,7 @@ class Simulation:
 
     def _refuse(self, message: Message, status: int = SubmitStatus.ESME_RINVDSTADR) -> None:
         """A router-side refusal row (no route, or a guard said no), terminal."""
-        rec = self.records
-        rec.guard.append(rec.guard_code_for(message.guard))
-        rec.verified_s.append(NAN)
-        rec.msg_id.append(message.msg_id)
-        rec.attempt.append(message.attempt)
-        rec.route.append(NO_ROUTE)
-        rec.queued_s.append(NAN)
-        rec.submitted_s.append(NAN)
-        rec.submit_status.append(status)
-        rec.dlr_status.append(DlrStatus.NONE)
-        rec.dlr_s.append(NAN)
-        rec.handset_delivered.append(0)
-        rec.handset_s.append(NAN)
-        rec.sender_code.append(-1)
-        rec.content_intact.append(0)
-        rec.cost.append(0.0)
+        self.records.add_refusal(message, status)
 
     def _send(self, message: Message, line: RouteLine) -> None:
         """The route line sends the submit now: decide its fate, schedule the answer."""
@@ -259,32 +245,14 @@ class Simulation:
     def _on_response(self, event: simpy.Event) -> None:
         message, index, fate, submitted_s = cast(tuple[Message, int, Fate, float], event.value)
         self.lines[index].release()
-        self._respond(message, index, fate, message.queued_s, submitted_s)
+        self._respond(message, index, fate, submitted_s)
 
-    def _respond(
-        self, message: Message, index: int, fate: Fate, queued_s: float, submitted_s: float
-    ) -> None:
+    def _respond(self, message: Message, index: int, fate: Fate, submitted_s: float) -> None:
         now = self.env.now
         status = fate.submit_status
         if message.probe:
             self._probe_response(message, index, fate, submitted_s)
             return
-        rec = self.records
-        rec.msg_id.append(message.msg_id)
-        rec.attempt.append(message.attempt)
-        rec.route.append(index)
-        rec.queued_s.append(queued_s)
-        rec.submitted_s.append(submitted_s)
-        rec.submit_status.append(status)
-        dlr_at = now + fate.dlr_delay_s
-        rec.dlr_status.append(fate.dlr_status)
-        rec.dlr_s.append(dlr_at)
-        rec.handset_delivered.append(fate.handset_delivered)
-        rec.handset_s.append(now + fate.handset_delay_s)
-        rec.sender_code.append(rec.sender_code_for(fate.sender_received, message.sender))
-        rec.content_intact.append(fate.content_intact)
-        rec.cost.append(fate.price_eur)
-        rec.guard.append(rec.guard_code_for(message.guard) if message.guard else 0)
         verified_s = NAN
         if fate.handset_delivered:
             verify_after = self._verify_at[message.msg_id]
@@ -293,7 +261,7 @@ class Simulation:
                 if self._verify_listeners:
                     event = self.env.timeout(verified_s - now, value=message)
                     event.callbacks.append(self._on_verified)
-        rec.verified_s.append(verified_s)
+        self.records.add_attempt(message, index, fate, submitted_s, now, verified_s)
         view = self.views[index]
         self.strategy.on_submit_response(message, view, status)
         if status == SubmitStatus.ESME_ROK:

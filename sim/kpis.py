@@ -55,6 +55,11 @@ KPI_ORDER = (
     "retries",
     "ait_sent",
     "ait_cost",
+    "ait_blocked",
+    "legit_blocked_ratio",
+    "otp_conversion",
+    "probes_sent",
+    "probe_cost",
 )
 
 # KPI -> (numerator, denominator) counts, for Wilson intervals with one replication.
@@ -66,6 +71,8 @@ _RATIO_COUNTS = {
     "no_receipt_ratio": ("n_no_receipt", "submitted"),
     "sender_intact_ratio": ("n_sender_intact", "n_delivered"),
     "content_intact_ratio": ("n_content_intact", "n_delivered"),
+    "legit_blocked_ratio": ("n_legit_blocked", "n_legit_otp"),
+    "otp_conversion": ("n_verified", "n_otp"),
 }
 
 HIGHER_IS_BETTER = {
@@ -88,6 +95,10 @@ HIGHER_IS_BETTER = {
     "retries": False,
     "ait_sent": False,
     "ait_cost": False,
+    "ait_blocked": True,
+    "legit_blocked_ratio": False,
+    "otp_conversion": True,
+    "probe_cost": False,
 }
 
 Array = npt.NDArray[Any]
@@ -174,6 +185,9 @@ def replication_kpis(records: Records) -> dict[str, float]:
         "retries": int(len(records) - submitted),
         "ait_sent": int(np.unique(c["msg_id"][ait_rows]).size),
         "ait_cost": float(c["cost"][c["ait"].astype(bool)].sum()),
+        **_fraud_kpis(records),
+        "probes_sent": len(records.probe_results),
+        "probe_cost": float(sum(p.cost for p in records.probe_results)),
         "n_delivered": n_delivered,
         "n_reported": n_reported,
         "n_fake": int(fake.sum()),
@@ -183,6 +197,38 @@ def replication_kpis(records: Records) -> dict[str, float]:
         "n_content_intact": n_content_intact,
     }
     return kpis
+
+
+def _fraud_kpis(records: Records) -> dict[str, float]:
+    """AIT blocked, legitimate OTPs blocked (false positives), OTP conversion."""
+    c = records.columns
+    final = c["final"].astype(bool)
+    ait = c["ait"].astype(bool)[final]
+    guard_names = np.array(records.guard_names, dtype=object)[c["guard"].astype(np.int64)[final]]
+    by_ait_guard = (c["submit_status"][final] == SubmitStatus.ROUTER_REFUSED) & np.array(
+        [str(g).startswith("ait") for g in guard_names], dtype=bool
+    )
+    otp_code = records.kind_names.index("otp") if "otp" in records.kind_names else -1
+    otp = c["kind"][final] == otp_code
+    legit_otp = otp & ~ait
+    verified = np.zeros(int(final.sum()), dtype=bool)
+    msg = c["msg_id"]
+    if msg.size:
+        group = np.cumsum(np.append(True, msg[1:] != msg[:-1])) - 1
+        np.logical_or.at(verified, group, ~np.isnan(c["verified_s"]))
+    n_legit = int(legit_otp.sum())
+    n_legit_blocked = int((legit_otp & by_ait_guard).sum())
+    n_otp = int(otp.sum())
+    n_verified = int((verified & otp).sum())
+    return {
+        "ait_blocked": int((ait & by_ait_guard).sum()),
+        "legit_blocked_ratio": _ratio(n_legit_blocked, n_legit),
+        "otp_conversion": _ratio(n_verified, n_otp),
+        "n_legit_blocked": n_legit_blocked,
+        "n_legit_otp": n_legit,
+        "n_verified": n_verified,
+        "n_otp": n_otp,
+    }
 
 
 def per_route_kpis(records: Records) -> dict[str, dict[str, float]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from sim.world.message import Message
+from sim.world.route import Fate
 from sim.world.smpp import DlrStatus, submit_status_name
 
+NAN = math.nan
 NO_ROUTE = -1
 SENDER_NONE = -1  # not received (no handset delivery)
 SENDER_INTACT = -2  # received as sent
@@ -52,27 +56,54 @@ COLUMNS = (
 
 
 class RecordBuffer:
-    """Append-only attempt rows, stored in typed arrays."""
+    """Append-only attempt rows: one ``array('q')`` of integer fields and one
+    ``array('d')`` of float fields, ``FIELDS_I`` / ``FIELDS_D`` values per row."""
+
+    FIELDS_I = (
+        "msg_id", "attempt", "route", "submit_status", "dlr_status", "handset_delivered",
+        "sender_code", "content_intact", "guard",
+    )  # fmt: skip
+    FIELDS_D = ("queued_s", "submitted_s", "dlr_s", "handset_s", "cost", "verified_s")
 
     def __init__(self) -> None:
-        self.msg_id = array("q")
-        self.attempt = array("b")
-        self.route = array("h")
-        self.queued_s = array("d")
-        self.submitted_s = array("d")
-        self.submit_status = array("h")
-        self.dlr_status = array("b")
-        self.dlr_s = array("d")
-        self.handset_delivered = array("b")
-        self.handset_s = array("d")
-        self.sender_code = array("i")
-        self.content_intact = array("b")
-        self.cost = array("d")
-        self.guard = array("b")
-        self.verified_s = array("d")
+        self.ints = array("q")
+        self.floats = array("d")
         self.guards: list[str] = [""]
         self.senders: list[str] = []
         self._sender_index: dict[str, int] = {}
+
+    def add(self, ints: tuple[int, ...], floats: tuple[float, ...]) -> None:
+        """Append one row (fields in ``FIELDS_I`` / ``FIELDS_D`` order)."""
+        self.ints.extend(ints)
+        self.floats.extend(floats)
+
+    def add_refusal(self, message: Message, status: int) -> None:
+        """A router-side refusal (no route, or a guard said no): terminal, no route."""
+        self.ints.extend(
+            (message.msg_id, message.attempt, NO_ROUTE, status, 0, 0, SENDER_NONE, 0,
+             self.guard_code_for(message.guard))
+        )  # fmt: skip
+        self.floats.extend((NAN, NAN, NAN, NAN, 0.0, NAN))
+
+    def add_attempt(
+        self,
+        message: Message,
+        route: int,
+        fate: Fate,
+        submitted_s: float,
+        responded_s: float,
+        verified_s: float,
+    ) -> None:
+        """One attempt on a route, once its submit response came (times absolute)."""
+        self.ints.extend(
+            (message.msg_id, message.attempt, route, fate.submit_status, fate.dlr_status,
+             fate.handset_delivered, self.sender_code_for(fate.sender_received, message.sender),
+             fate.content_intact, self.guard_code_for(message.guard) if message.guard else 0)
+        )  # fmt: skip
+        self.floats.extend(
+            (message.queued_s, submitted_s, responded_s + fate.dlr_delay_s,
+             responded_s + fate.handset_delay_s, fate.price_eur, verified_s)
+        )  # fmt: skip
 
     def sender_code_for(self, received: str | None, sent: str) -> int:
         """Compact code for a received sender (interned strings)."""
@@ -96,25 +127,23 @@ class RecordBuffer:
             return len(self.guards) - 1
 
     def __len__(self) -> int:
-        return len(self.msg_id)
+        return len(self.ints) // len(self.FIELDS_I)
 
     def nbytes(self) -> int:
         """Bytes held by the columns (for the memory benchmark)."""
-        columns = (
-            self.msg_id, self.attempt, self.route, self.queued_s, self.submitted_s,
-            self.submit_status, self.dlr_status, self.dlr_s, self.handset_delivered,
-            self.handset_s, self.sender_code, self.content_intact, self.cost, self.guard,
-            self.verified_s,
-        )  # fmt: skip
-        return sum(c.itemsize * len(c) for c in columns)
+        return self.ints.itemsize * len(self.ints) + self.floats.itemsize * len(self.floats)
 
-
-def _np(values: array) -> npt.NDArray[Any]:  # type: ignore[type-arg]
-    return (
-        np.frombuffer(values, dtype=values.typecode)
-        if len(values)
-        else np.array([], dtype=values.typecode)
-    )
+    def column(self, name: str) -> npt.NDArray[Any]:
+        """One field as a NumPy array."""
+        if name in self.FIELDS_I:
+            data = (
+                np.frombuffer(self.ints, dtype=np.int64)
+                if len(self.ints)
+                else np.zeros(0, np.int64)
+            )
+            return data.reshape(-1, len(self.FIELDS_I))[:, self.FIELDS_I.index(name)]
+        floats = np.frombuffer(self.floats, dtype=np.float64) if len(self.floats) else np.zeros(0)
+        return floats.reshape(-1, len(self.FIELDS_D))[:, self.FIELDS_D.index(name)]
 
 
 @dataclass(frozen=True)
@@ -127,6 +156,7 @@ class Records:
     guard_names: tuple[str, ...]
     strategy: str
     replication: int
+    kind_names: tuple[str, ...] = ()
     probe_results: tuple[Any, ...] = ()  # sim.probes.evidence.ProbeResult
     guard_log: tuple[tuple[float, str, str, str], ...] = ()  # (time, guard, action, range)
 
@@ -145,26 +175,27 @@ class Records:
         replication: int,
         probe_results: tuple[Any, ...] = (),
         guard_log: tuple[tuple[float, str, str, str], ...] = (),
+        kind_names: tuple[str, ...] = (),
     ) -> Records:
-        msg = _np(buffer.msg_id).astype(np.int64)
-        order = np.lexsort((_np(buffer.attempt), msg))
+        msg = buffer.column("msg_id").astype(np.int64)
+        order = np.lexsort((buffer.column("attempt"), msg))
         msg = msg[order]
         cols: dict[str, npt.NDArray[Any]] = {
             "msg_id": msg,
-            "attempt": _np(buffer.attempt)[order].astype(np.int8),
-            "route": _np(buffer.route)[order].astype(np.int16),
-            "queued_s": _np(buffer.queued_s)[order],
-            "submitted_s": _np(buffer.submitted_s)[order],
-            "submit_status": _np(buffer.submit_status)[order].astype(np.int16),
-            "dlr_status": _np(buffer.dlr_status)[order].astype(np.int8),
-            "dlr_s": _np(buffer.dlr_s)[order],
-            "handset_delivered": _np(buffer.handset_delivered)[order].astype(bool),
-            "handset_s": _np(buffer.handset_s)[order],
-            "sender_code": _np(buffer.sender_code)[order].astype(np.int32),
-            "content_intact": _np(buffer.content_intact)[order].astype(bool),
-            "cost": _np(buffer.cost)[order],
-            "guard": _np(buffer.guard)[order].astype(np.int8),
-            "verified_s": _np(buffer.verified_s)[order],
+            "attempt": buffer.column("attempt")[order].astype(np.int8),
+            "route": buffer.column("route")[order].astype(np.int16),
+            "queued_s": buffer.column("queued_s")[order],
+            "submitted_s": buffer.column("submitted_s")[order],
+            "submit_status": buffer.column("submit_status")[order].astype(np.int16),
+            "dlr_status": buffer.column("dlr_status")[order].astype(np.int8),
+            "dlr_s": buffer.column("dlr_s")[order],
+            "handset_delivered": buffer.column("handset_delivered")[order].astype(bool),
+            "handset_s": buffer.column("handset_s")[order],
+            "sender_code": buffer.column("sender_code")[order].astype(np.int32),
+            "content_intact": buffer.column("content_intact")[order].astype(bool),
+            "cost": buffer.column("cost")[order],
+            "guard": buffer.column("guard")[order].astype(np.int8),
+            "verified_s": buffer.column("verified_s")[order],
             "created_s": created_s[msg],
             "kind": kind[msg],
             "destination": destination[msg],
@@ -179,6 +210,7 @@ class Records:
             tuple(buffer.guards),
             strategy,
             replication,
+            kind_names,
             probe_results,
             guard_log,
         )

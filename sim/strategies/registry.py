@@ -65,6 +65,8 @@ def build(target: str, label: str, params: Mapping[str, Any], context: StrategyC
 
 def _load_builtins() -> None:
     from sim.strategies import (  # noqa: F401  (registration side effect)
+        cost_subsidy,
+        evidence_weighted,
         least_cost,
         priority,
         quality_scored,

@@ -51,14 +51,21 @@ def replication_seed(
 
 
 class KeyedDraws:
-    """Uniform draws for (message id, attempt) on one route, generated in blocks."""
+    """Uniform draws for (message id, attempt) on one route.
+
+    First attempts of customer messages (ids below ``dense_ids``) come from blocks of
+    ``block_size`` consecutive ids, generated and prepared in one NumPy call per
+    (route, block) — messages arrive in id order, so a few cached blocks serve them.
+    Retries and sparse ids (probes) get a row from their own seed. Either way a row
+    depends only on (seed, replication, route, message id, attempt).
+    """
 
     def __init__(
         self,
         seed: int,
         replication: int,
         route_id: str,
-        max_attempts: int,
+        dense_ids: int,
         block_size: int = 2048,
         cached_blocks: int = 4,
         prepare: Callable[[Block], Block] | None = None,
@@ -67,7 +74,7 @@ class KeyedDraws:
         self._seed = seed
         self._replication = replication
         self._route_key = stable_key(route_id)
-        self._attempts = max_attempts
+        self._dense_ids = dense_ids
         self._block_size = block_size
         self._cached_blocks = cached_blocks
         self._blocks: dict[int, Block] = {}
@@ -81,7 +88,7 @@ class KeyedDraws:
                 self._seed, self._replication, STREAM_ROUTES, self._route_key, index
             )
             rng = np.random.Generator(np.random.PCG64(sequence))
-            block = rng.random((self._block_size, self._attempts, DRAWS_PER_ATTEMPT))
+            block = rng.random((self._block_size, DRAWS_PER_ATTEMPT))
             if self._prepare is not None:
                 block = self._prepare(block)
             if len(self._blocks) >= self._cached_blocks:
@@ -89,12 +96,23 @@ class KeyedDraws:
             self._blocks[index] = block
         return block
 
+    def _single(self, msg_id: int, attempt: int) -> list[float]:
+        sequence = replication_seed(
+            self._seed, self._replication, STREAM_ROUTES, self._route_key, msg_id, attempt, 1
+        )
+        row = np.random.Generator(np.random.PCG64(sequence)).random((1, DRAWS_PER_ATTEMPT))
+        if self._prepare is not None:
+            row = self._prepare(row)
+        return row[0].tolist()  # type: ignore[no-any-return]
+
     def row(self, msg_id: int, attempt: int) -> list[float]:
         """The draws of one attempt (attempt counts from 1)."""
+        if attempt != 1 or msg_id >= self._dense_ids:
+            return self._single(msg_id, attempt)
         block_index, offset = divmod(msg_id, self._block_size)
         if block_index == self._last_index and self._last_block is not None:
             block = self._last_block
         else:
             block = self._block(block_index)
             self._last_index, self._last_block = block_index, block
-        return block[offset, attempt - 1].tolist()  # type: ignore[no-any-return]
+        return block[offset].tolist()  # type: ignore[no-any-return]

@@ -74,6 +74,10 @@ class RouteBehaviour:
         self._missing = dlr.missing_share
         self._fake = dlr.fake_share
         self._fake_mode = dlr.fake_mode
+        self._learn_after = (
+            dlr.test_number_after if dlr.fake_mode is FakeDlrMode.EXCEPT_TEST_NUMBERS else None
+        )
+        self._seen_numbers: dict[int, int] = {}
         self._numeric = route.sender.numeric_share
         self._generic_cut = route.sender.numeric_share + route.sender.generic_share
         c = route.content
@@ -163,6 +167,8 @@ class RouteBehaviour:
             return Fate(SubmitStatus.ESME_RSUBMITFAIL, response_s)
         if u[rnd.U_SYSTEM_ERROR] < self._system_error:
             return Fate(SubmitStatus.ESME_RSYSERR, response_s)
+        if self._learn_after is not None:
+            self._seen_numbers[message.number] = self._seen_numbers.get(message.number, 0) + 1
         fate = Fate(
             SubmitStatus.ESME_ROK,
             response_s,
@@ -215,7 +221,11 @@ class RouteBehaviour:
             return True
         if mode is FakeDlrMode.BULK:
             return message.bulk
-        return not message.test_number
+        if message.test_number:
+            return False
+        if self._learn_after is not None:
+            return self._seen_numbers.get(message.number, 0) < self._learn_after
+        return True
 
     def _route_sender(self, message: Message, destination: Destination, u: list[float]) -> str:
         draw = u[rnd.U_SENDER]

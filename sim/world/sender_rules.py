@@ -44,7 +44,8 @@ def received_sender(
     """The sender the handset shows, or ``None`` when the network rejects the message."""
     if (rules.kind_senders or rules.stop_required) and not is_compliant(rules, kind, sender, text):
         return _ACTIONS[rules.noncompliant](sender, rules, calling_code, u)
-    sender_kind = sender_type(sender)
+    # a random number a route put in is a long code: skip classifying (it never repeats)
+    sender_kind = SenderType.LONGCODE if sender.startswith("+") else sender_type(sender)
     if sender_kind not in rules.allowed_types:
         action = rules.disallowed_type
     elif (
