@@ -26,6 +26,8 @@ class LeastCost(StrategyBase):
         self.exclude_kinds = frozenset(str(k) for k in params.get("exclude_kinds", ()))
 
     def choose(self, message: Message, candidates: Sequence[RouteView]) -> RouteView | None:
+        if len(candidates) == 1 and not self.exclude_kinds:
+            return candidates[0]
         if self.exclude_kinds:
             candidates = [c for c in candidates if c.kind.value not in self.exclude_kinds]
             if not candidates:

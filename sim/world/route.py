@@ -12,15 +12,30 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sim.scenario import Destination, FakeDlrMode, OutageMode, Route
+from sim.scenario import Destination, FakeDlrMode, OutageMode, Route, SenderRules
 from sim.world import randomness as rnd
 from sim.world.content import ContentChange, apply_change
 from sim.world.message import Message
+from sim.world.randomness import (
+    U_CONTENT,
+    U_DESTINATION_RULE,
+    U_DLR_DELAY,
+    U_DLR_FAKE,
+    U_DLR_MISSING,
+    U_FAKE_DLR_DELAY,
+    U_HANDSET_LATENCY,
+    U_OUTCOME,
+    U_SENDER,
+    U_SENDER_DETAIL,
+    U_SUBMIT_LATENCY,
+    U_SYSTEM_ERROR,
+)
 from sim.world.sender import random_numeric_sender
 from sim.world.sender_rules import received_sender
 from sim.world.smpp import DlrStatus, SubmitStatus
 
 NAN = math.nan
+_PERMISSIVE = SenderRules()  # default rules keep every sender: no need to apply them
 
 
 @dataclass(slots=True)
@@ -78,6 +93,7 @@ class RouteBehaviour:
             dlr.test_number_after if dlr.fake_mode is FakeDlrMode.EXCEPT_TEST_NUMBERS else None
         )
         self._seen_numbers: dict[int, int] = {}
+        self._permissive: dict[str, bool] = {}
         self._numeric = route.sender.numeric_share
         self._generic_cut = route.sender.numeric_share + route.sender.generic_share
         c = route.content
@@ -138,22 +154,20 @@ class RouteBehaviour:
         """Turn a block of uniforms into this route's delays, vectorised: the delay
         slots of the rows :meth:`decide` receives hold seconds, not uniforms."""
         route = self.route
-        dlr_u = block[..., rnd.U_DLR_DELAY]
-        block[..., rnd.U_SUBMIT_LATENCY] = route.submit_latency.quantiles(
-            block[..., rnd.U_SUBMIT_LATENCY]
+        dlr_u = block[..., U_DLR_DELAY]
+        block[..., U_SUBMIT_LATENCY] = route.submit_latency.quantiles(block[..., U_SUBMIT_LATENCY])
+        block[..., U_HANDSET_LATENCY] = route.handset_latency.quantiles(
+            block[..., U_HANDSET_LATENCY]
         )
-        block[..., rnd.U_HANDSET_LATENCY] = route.handset_latency.quantiles(
-            block[..., rnd.U_HANDSET_LATENCY]
-        )
-        block[..., rnd.U_FAKE_DLR_DELAY] = self._fake_delay.quantiles(dlr_u)
-        block[..., rnd.U_DLR_DELAY] = self._dlr_delay.quantiles(dlr_u)
+        block[..., U_FAKE_DLR_DELAY] = self._fake_delay.quantiles(dlr_u)
+        block[..., U_DLR_DELAY] = self._dlr_delay.quantiles(dlr_u)
         return block
 
     def throttled(self, u: list[float]) -> Fate:
         """The answer to a submit past the supplier's TPS limit (``u``: a prepared row)."""
         return Fate(
             SubmitStatus.ESME_RTHROTTLED,
-            u[rnd.U_SUBMIT_LATENCY],
+            u[U_SUBMIT_LATENCY],
         )
 
     def decide(
@@ -161,11 +175,11 @@ class RouteBehaviour:
     ) -> Fate:
         """The fate of a submit sent at ``now_s``; ``u`` is this attempt's prepared draw
         row (:meth:`prepare_draws`)."""
-        response_s = u[rnd.U_SUBMIT_LATENCY]
+        response_s = u[U_SUBMIT_LATENCY]
         outage = self.outage_at(now_s)
         if outage is OutageMode.REJECT:
             return Fate(SubmitStatus.ESME_RSUBMITFAIL, response_s)
-        if u[rnd.U_SYSTEM_ERROR] < self._system_error:
+        if u[U_SYSTEM_ERROR] < self._system_error:
             return Fate(SubmitStatus.ESME_RSYSERR, response_s)
         if self._learn_after is not None:
             self._seen_numbers[message.number] = self._seen_numbers.get(message.number, 0) + 1
@@ -179,19 +193,27 @@ class RouteBehaviour:
         delivered_factor, latency_factor = self.drift_at(now_s)
         p_delivered = self._delivered * delivered_factor
         p_undelivered = self._undelivered + self._delivered - p_delivered
-        outcome_u = u[rnd.U_OUTCOME]
-        handset_delay_s = u[rnd.U_HANDSET_LATENCY] * latency_factor
-        dlr_delay_s = u[rnd.U_DLR_DELAY]
+        outcome_u = u[U_OUTCOME]
+        handset_delay_s = u[U_HANDSET_LATENCY] * latency_factor
+        dlr_delay_s = u[U_DLR_DELAY]
         if outcome_u < p_delivered:
             sender = self._route_sender(message, destination, u)
-            shown = received_sender(
-                destination.sender_rules,
-                sender,
-                now_s,
-                destination.calling_code,
-                u[rnd.U_DESTINATION_RULE],
-                message.kind,
-                message.text,
+            rules = destination.sender_rules
+            permissive = self._permissive.get(destination.id)
+            if permissive is None:
+                permissive = self._permissive[destination.id] = rules == _PERMISSIVE
+            shown = (
+                sender
+                if permissive
+                else received_sender(
+                    rules,
+                    sender,
+                    now_s,
+                    destination.calling_code,
+                    u[U_DESTINATION_RULE],
+                    message.kind,
+                    message.text,
+                )
             )
             if shown is None:
                 status, report_s = DlrStatus.REJECTD, dlr_delay_s
@@ -199,7 +221,7 @@ class RouteBehaviour:
                 fate.handset_delivered = True
                 fate.handset_delay_s = handset_delay_s
                 fate.sender_received = shown
-                fate.content_intact = self._content_intact(message.text, u[rnd.U_CONTENT])
+                fate.content_intact = self._content_intact(message.text, u[U_CONTENT])
                 status, report_s = DlrStatus.DELIVRD, handset_delay_s + dlr_delay_s
         elif outcome_u < p_delivered + p_undelivered:
             status, report_s = DlrStatus.UNDELIV, handset_delay_s + dlr_delay_s
@@ -207,10 +229,10 @@ class RouteBehaviour:
             status, report_s = DlrStatus.EXPIRED, self.route.validity_s + dlr_delay_s
         else:
             status, report_s = DlrStatus.NONE, NAN
-        if u[rnd.U_DLR_MISSING] < self._missing:
+        if u[U_DLR_MISSING] < self._missing:
             status, report_s = DlrStatus.NONE, NAN
-        if not fate.handset_delivered and self._fakes(message) and u[rnd.U_DLR_FAKE] < self._fake:
-            status, report_s = DlrStatus.DELIVRD, u[rnd.U_FAKE_DLR_DELAY]
+        if not fate.handset_delivered and self._fakes(message) and u[U_DLR_FAKE] < self._fake:
+            status, report_s = DlrStatus.DELIVRD, u[U_FAKE_DLR_DELAY]
         fate.dlr_status = status
         fate.dlr_delay_s = report_s
         return fate
@@ -228,9 +250,9 @@ class RouteBehaviour:
         return True
 
     def _route_sender(self, message: Message, destination: Destination, u: list[float]) -> str:
-        draw = u[rnd.U_SENDER]
+        draw = u[U_SENDER]
         if draw < self._numeric:
-            return random_numeric_sender(destination.calling_code, u[rnd.U_SENDER_DETAIL])
+            return random_numeric_sender(destination.calling_code, u[U_SENDER_DETAIL])
         if draw < self._generic_cut:
             return self.route.sender.generic_sender
         return message.sender
