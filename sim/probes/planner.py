@@ -39,22 +39,29 @@ class TestPanel:
     def __init__(self, config: ProbeConfig, prefix: str, digits: int, rng: np.random.Generator):
         local_digits = max(1, digits - len(prefix))
         size = PUBLIC_PANEL_SIZE if config.panel is ProbePanel.PUBLIC else config.pool_size
-        base = int(prefix) * 10**local_digits
-        self.numbers = [base + int(v) for v in rng.integers(0, 10**local_digits, size=size)]
+        self._base = int(prefix) * 10**local_digits
+        self._span = 10**local_digits
+        self._rng = rng
+        self.numbers = [self._fresh() for _ in range(size)]
         self.public = config.panel is ProbePanel.PUBLIC
         self.rotate_after = config.rotate_after
         self._next = 0
-        self._uses = 0
+        self._uses = [0] * size
+
+    def _fresh(self) -> int:
+        return self._base + int(self._rng.integers(0, self._span))
 
     def take(self) -> int:
-        """The number for the next probe (rotating pools move on after ``rotate_after``)."""
-        number: int = self.numbers[self._next % len(self.numbers)]
-        self._uses += 1
-        if not self.public and self._uses >= self.rotate_after:
-            self._uses = 0
-            self._next += 1
-        elif self.public:
-            self._next += 1
+        """The number for the next probe. Rotating pools cycle through their SIMs and
+        replace one by a fresh number once it has served ``rotate_after`` probes."""
+        slot = self._next % len(self.numbers)
+        self._next += 1
+        number: int = self.numbers[slot]
+        if not self.public:
+            self._uses[slot] += 1
+            if self._uses[slot] >= self.rotate_after:
+                self.numbers[slot] = self._fresh()
+                self._uses[slot] = 0
         return number
 
 
