@@ -39,8 +39,8 @@ class TestPanel:
     def __init__(self, config: ProbeConfig, prefix: str, digits: int, rng: np.random.Generator):
         local_digits = max(1, digits - len(prefix))
         size = PUBLIC_PANEL_SIZE if config.panel is ProbePanel.PUBLIC else config.pool_size
-        self._base = int(prefix) * 10**local_digits
-        self._span = 10**local_digits
+        self._base: int = int(prefix) * 10**local_digits
+        self._span: int = 10**local_digits
         self._rng = rng
         self.numbers = [self._fresh() for _ in range(size)]
         self.public = config.panel is ProbePanel.PUBLIC
@@ -49,7 +49,7 @@ class TestPanel:
         self._uses = [0] * size
 
     def _fresh(self) -> int:
-        return self._base + int(self._rng.integers(0, self._span))
+        return int(self._base + int(self._rng.integers(0, self._span)))
 
     def take(self) -> int:
         """The number for the next probe. Rotating pools cycle through their SIMs and

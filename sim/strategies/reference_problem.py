@@ -9,7 +9,7 @@ mu_t))``. Used by tests (sublinear regret) and the learning-curve figure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,10 @@ class Regret:
     choices: npt.NDArray[np.int64]
 
 
+def _constant(price: float) -> Callable[[str], float]:
+    return lambda destination: price
+
+
 def best_route(qualities: Sequence[float], prices: Sequence[float], alpha: float) -> int:
     """Index of the cheapest route within (1 - alpha) of the best quality."""
     threshold = (1 - alpha) * max(qualities)
@@ -54,10 +58,9 @@ def simulate_reference(
     rng = np.random.default_rng(seed)
     ids = [f"r{i}" for i in range(len(qualities))]
     views = tuple(
-        RouteView(i, rid, rid, RouteKind.AGGREGATOR, 1e9, 10**6,
-                  lambda d, p=prices[i]: p, lambda: 0)
+        RouteView(i, rid, rid, RouteKind.AGGREGATOR, 1e9, 10**6, _constant(prices[i]), lambda: 0)
         for i, rid in enumerate(ids)
-    )  # fmt: skip
+    )
     context = StrategyContext(routes=views, rng=np.random.default_rng(seed + 1), clock=lambda: 0.0)
     chooser = build(strategy, strategy, {"alpha": alpha} if params is None else params, context)
     star = best_route(qualities, prices, alpha)
