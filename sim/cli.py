@@ -15,7 +15,11 @@ from typing import NoReturn
 
 import sim
 from sim.cluster import ClusterError, executor_for
+from sim.live.commands import register as register_live
+from sim.live.thresholds import LiveError
 from sim.output import OutputError, check_output_dir, write_run
+from sim.report import ReportError
+from sim.report.commands import register as register_report
 from sim.runner import run_scenario, select_strategies
 from sim.scenario import Scenario, ScenarioError, json_schema, load_scenario
 from sim.strategies.base import StrategyError
@@ -134,7 +138,7 @@ def _print_headline(summary: dict[str, object], out_dir: Path) -> None:
             f"{name:<20} {_pct(k['delivered_ratio']):>10} {_pct(k['reported_delivered_ratio']):>10}"
             f" {_num(k['cost_per_delivered'], 4):>10} {_num(k['latency_p95_s'], 1):>8}"
         )
-    print(f"wrote {out_dir}/ (summary.json, records/, report.md)")
+    print(f"wrote {out_dir}/ (summary.json, records/, report.md, report.html)")
 
 
 def _pct(value: float | None) -> str:
@@ -219,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("scenarios", nargs="+", metavar="FILE")
     validate.set_defaults(func=cmd_validate)
 
+    register_report(sub)
+    register_live(sub)
+
     lister = sub.add_parser("list", help="bundled scenarios and strategies")
     lister.set_defaults(func=cmd_list)
 
@@ -234,6 +241,8 @@ _BAD_INPUT: tuple[type[Exception], ...] = (
     StrategyError,
     OutputError,
     ClusterError,
+    ReportError,
+    LiveError,
 )
 
 

@@ -1,4 +1,5 @@
-"""Run directory: summary.json, records/, report.md and figures, written atomically.
+"""Run directory: summary.json, scenario.json, records/, report.md, report.html and
+figures, written atomically.
 
 Everything is written into a hidden staging directory beside the target and moved
 into place at the end, so a failed run never leaves a half-written directory.
@@ -14,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.records import to_dataframe, write_csv
-from sim.report.figures import render_figures
-from sim.report.markdown import render_markdown
+from sim.report import render_report
 from sim.runner import RunResult
 
 
@@ -55,10 +55,7 @@ def write_run(result: RunResult, out_dir: Path) -> Path:
         for task in result.tasks:
             frame = to_dataframe(task.records, result.labels)
             write_csv(frame, records_dir / f"{task.strategy}-{task.replication}.csv.gz")
-        figures = render_figures(result, staging)
-        (staging / "report.md").write_text(
-            render_markdown(result.scenario, result.summary, figures), encoding="utf-8"
-        )
+        render_report(staging)
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
             out_dir.rename(old)

@@ -484,6 +484,25 @@ class ProbeConfig(_Model):
     start_s: float = Field(default=0.0, ge=0)
 
 
+# --------------------------------------------------------------------------- load tests
+
+
+class LoadSection(_Model):
+    """Thresholds a live load test of this scenario must meet (``routesim load``)."""
+
+    thresholds: tuple[str, ...] = Field(
+        default=(), description="'METRIC<=VALUE' checks on the load report, e.g. submit_p99_ms<=50"
+    )
+
+    @field_validator("thresholds")
+    @classmethod
+    def _syntax(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            if not re.fullmatch(r"\s*[a-z0-9_.]+\s*(<=|>=|==|<|>)\s*[-+0-9.eE]+\s*", item):
+                raise ValueError(f"threshold {item!r} is not METRIC<=VALUE")
+        return value
+
+
 # --------------------------------------------------------------------------- strategies
 
 
@@ -544,6 +563,7 @@ class Scenario(_Model):
     retry: RetryPolicy = RetryPolicy()
     quiet_hours: tuple[QuietHours, ...] = ()
     probes: ProbeConfig | None = None
+    load: LoadSection | None = None
 
     @field_validator("start")
     @classmethod

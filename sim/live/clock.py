@@ -34,6 +34,8 @@ class WallClock:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = float("inf")
         self._virtual: float | None = None
+        self._floor = 0.0  # never earlier than the due time of the event running
+        self._slack_s = 0.002 * time_scale  # loop timers may fire up to ~1 ms early
         self.started_wall = time.time()
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -50,7 +52,8 @@ class WallClock:
             return self._virtual
         loop = self._loop
         base = loop.time() if loop is not None else time.monotonic()
-        return (base - self._origin) * self.time_scale
+        now = (base - self._origin) * self.time_scale
+        return now if now > self._floor else self._floor
 
     def wall_elapsed_s(self) -> float:
         """Wall seconds since start."""
@@ -87,9 +90,11 @@ class WallClock:
         self._timer = None
         self._timer_at = float("inf")
         heap = self._heap
-        now = self.now()
-        while heap and heap[0][0] <= now and self._virtual is None:
-            _, _, callback, args = heapq.heappop(heap)
+        limit = self.now() + self._slack_s
+        while heap and heap[0][0] <= limit and self._virtual is None:
+            at_s, _, callback, args = heapq.heappop(heap)
+            if at_s > self._floor:
+                self._floor = at_s
             callback(*args)
         if self._virtual is None:
             self._rearm()

@@ -12,6 +12,7 @@ codes stand for (kind, sender) pairs; the CSV shows the kind and the sender sent
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from array import array
 from pathlib import Path
@@ -22,11 +23,11 @@ import numpy.typing as npt
 import pandas as pd
 
 from sim.kpis import per_route_kpis, replication_kpis
-from sim.records import NO_ROUTE, Labels, RecordBuffer, Records, to_dataframe, write_csv
+from sim.records import Labels, RecordBuffer, Records, to_dataframe, write_csv
 from sim.scenario import Scenario
 from sim.world.message import Message
 from sim.world.route import Fate
-from sim.world.smpp import DlrStatus, SubmitStatus
+from sim.world.smpp import SubmitStatus
 
 NAN = math.nan
 
@@ -59,7 +60,9 @@ class Ledger:
         self.scenario = scenario
         self.rows = RecordBuffer()
         self.created_s = array("d")
-        self.kind = array("q")
+        self.kind = array("q")  # (kind, sender) code: the CSV shows the sender sent
+        self.kind_index = array("q")  # the scenario kind, for KPIs
+        self.verified_s = array("d")
         self.destination = array("q")
         self.segments = array("q")
         self.ait = array("b")
@@ -69,6 +72,7 @@ class Ledger:
         self._kind_names: list[str] = []
         self._kind_senders: list[str] = []
         self.route_ids = tuple(r.id for r in scenario.routes)
+        self._scenario_kinds = [k.value for k in scenario.traffic.kinds]
 
     def __len__(self) -> int:
         return len(self.created_s)
@@ -87,6 +91,8 @@ class Ledger:
         msg_id = len(self.created_s)
         self.created_s.append(created_s)
         self.kind.append(code)
+        self.kind_index.append(self._scenario_kinds.index(kind))
+        self.verified_s.append(NAN)
         self.destination.append(destination)
         self.segments.append(segments)
         self.ait.append(ait)
@@ -101,41 +107,20 @@ class Ledger:
         self.n_terminal += 1
         return True
 
-    def record_refusal(self, message: Message) -> None:
-        """No route took the message: the engine's router-side refusal row."""
-        rec = self.rows
-        rec.msg_id.append(message.msg_id)
-        rec.attempt.append(message.attempt)
-        rec.route.append(NO_ROUTE)
-        rec.queued_s.append(NAN)
-        rec.submitted_s.append(NAN)
-        rec.submit_status.append(SubmitStatus.ESME_RINVDSTADR)
-        rec.dlr_status.append(DlrStatus.NONE)
-        rec.dlr_s.append(NAN)
-        rec.handset_delivered.append(0)
-        rec.handset_s.append(NAN)
-        rec.sender_code.append(-1)
-        rec.content_intact.append(0)
-        rec.cost.append(0.0)
+    def verified(self, msg_id: int, at_s: float) -> None:
+        """The customer verified this (OTP) message at ``at_s``."""
+        self.verified_s[msg_id] = at_s
+
+    def record_refusal(self, message: Message, status: int = SubmitStatus.ESME_RINVDSTADR) -> None:
+        """No route took the message, or a guard refused it: a router-side refusal row."""
+        self.rows.add_refusal(message, status)
 
     def record_attempt(
         self, message: Message, index: int, fate: Fate, submitted_s: float, now_s: float
     ) -> None:
-        """One attempt's row, written when the submit response arrives (as the engine)."""
-        rec = self.rows
-        rec.msg_id.append(message.msg_id)
-        rec.attempt.append(message.attempt)
-        rec.route.append(index)
-        rec.queued_s.append(message.queued_s)
-        rec.submitted_s.append(submitted_s)
-        rec.submit_status.append(fate.submit_status)
-        rec.dlr_status.append(fate.dlr_status)
-        rec.dlr_s.append(now_s + fate.dlr_delay_s)
-        rec.handset_delivered.append(fate.handset_delivered)
-        rec.handset_s.append(now_s + fate.handset_delay_s)
-        rec.sender_code.append(rec.sender_code_for(fate.sender_received, message.sender))
-        rec.content_intact.append(fate.content_intact)
-        rec.cost.append(fate.price_eur)
+        """One attempt's row, written when the submit response arrives (as the engine);
+        verification times join at read time (customers verify after the row exists)."""
+        self.rows.add_attempt(message, index, fate, submitted_s, now_s, NAN)
 
     # ------------------------------------------------------------------ reading
     def labels(self) -> Labels:
@@ -148,25 +133,31 @@ class Ledger:
             senders_by_kind=tuple(self._kind_senders) or ("",),
         )
 
-    def records(self, strategy: str, terminal_only: bool = True) -> Records:
-        """The attempt table; by default only messages in their terminal state."""
+    def records(self, strategy: str, terminal_only: bool = True, csv: bool = False) -> Records:
+        """The attempt table; by default only messages in their terminal state. Kind
+        codes are the scenario's kinds, or with ``csv`` the (kind, sender) pairs of
+        :meth:`labels`."""
+        kind = self.kind if csv else self.kind_index
+        kind_names = tuple(self._kind_names) if csv else tuple(self._scenario_kinds)
         records = Records.from_buffer(
             self.rows,
             created_s=_np(self.created_s, np.float64),
-            kind=_np(self.kind, np.int64),
+            kind=_np(kind, np.int64),
             destination=_np(self.destination, np.int64),
             segments=_np(self.segments, np.int64),
             ait=_np(self.ait, np.bool_),
             route_ids=self.route_ids,
             strategy=strategy,
             replication=1,
+            kind_names=kind_names,
         )
-        if not terminal_only or self.n_terminal == len(self):
-            return records
-        done = _np(self.terminal, np.bool_)
-        keep = done[records.columns["msg_id"]]
-        columns = {name: col[keep] for name, col in records.columns.items()}
-        return Records(columns, records.route_ids, records.received_senders, strategy, 1)
+        columns = dict(records.columns)
+        if "verified_s" in columns:
+            columns["verified_s"] = _np(self.verified_s, np.float64)[columns["msg_id"]]
+        if terminal_only and self.n_terminal < len(self):
+            keep = _np(self.terminal, np.bool_)[columns["msg_id"]]
+            columns = {name: col[keep] for name, col in columns.items()}
+        return dataclasses.replace(records, columns=columns)
 
     def kpis(self, strategy: str) -> dict[str, Any]:
         """KPIs of the terminal messages (truth and observed) and the per-route view."""
@@ -180,7 +171,7 @@ class Ledger:
 
     def frame(self, strategy: str) -> pd.DataFrame:
         """Every row as the simulation's record table."""
-        return to_dataframe(self.records(strategy, terminal_only=False), self.labels())
+        return to_dataframe(self.records(strategy, terminal_only=False, csv=True), self.labels())
 
     def write_csv(self, path: Path, strategy: str) -> Path:
         """Write the ledger as the simulation's records CSV (gzip when ``.gz``)."""
