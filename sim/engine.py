@@ -289,21 +289,27 @@ class Simulation:
         if config is None:
             return
         destinations = self.scenario.destinations
-        kinds = self.scenario.traffic.kinds
-        sender = kinds[MessageKind.OTP].sender if MessageKind.OTP in kinds else self.plan.senders[0]
-        first_id = len(self.plan)
-        rng = np.random.default_rng(replication_seed(self.scenario.seed, self.replication, 4))
+        plan = self.plan
+        kinds = [k.value for k in plan.kinds]
+        pool = len(plan.texts) // len(kinds)
+        specs = [self.scenario.traffic.kinds[k] for k in plan.kinds]
+        bulk = [
+            s.bulk if s.bulk is not None else k is MessageKind.MARKETING
+            for s, k in zip(specs, plan.kinds, strict=True)
+        ]
+        first_id = len(plan)
         env = self.env
         counter = iter(range(first_id, first_id + 10**9))
 
         def fire(event: simpy.Event) -> None:
             probe = cast(PlannedProbe, event.value)
             dest = destinations[probe.destination]
-            text = config.text.format(code=f"{int(rng.integers(0, 10**6)):06d}")
+            msg_id = next(counter)
+            text = plan.texts[probe.kind * pool + msg_id % pool]
             message = Message(
-                next(counter), "probe", dest.id, dest.country, dest.operator, probe.number,
-                sender, text, segment_info(text).segments, env.now, False,
-                probe.known_test_number, probe.destination, probe=True,
+                msg_id, kinds[probe.kind], dest.id, dest.country, dest.operator, probe.number,
+                plan.senders[probe.kind], text, segment_info(text).segments, env.now,
+                bulk[probe.kind], probe.known_test_number, probe.destination, probe=True,
             )  # fmt: skip
             self._queue(message, probe.route)
             schedule_next()

@@ -18,7 +18,10 @@ Definitions (a *message* counts once; its last attempt is its terminal state):
 - ``sender_intact_ratio`` / ``content_intact_ratio``: among delivered messages.
 - ``cost_total`` (EUR, every accepted attempt), ``cost_per_delivered`` (truth) and
   ``cost_per_reported_delivered`` (observed).
-- ``retries``: attempts beyond each message's first. ``ait_*``: AIT traffic accepted.
+- ``retries``: attempts beyond each message's first. ``ait_sent``/``ait_cost``: AIT
+  traffic accepted by a route; ``ait_blocked``: refused by the AIT guard;
+  ``legit_blocked_ratio``: legitimate OTPs the AIT guard refused / legitimate OTPs;
+  ``otp_conversion``: OTPs verified by their user / OTPs sent (accepted by a route).
 """
 
 from __future__ import annotations
@@ -199,6 +202,11 @@ def replication_kpis(records: Records) -> dict[str, float]:
     return kpis
 
 
+def m_accepted(records: Records) -> npt.NDArray[np.bool_]:
+    """Per message (in msg_id order): accepted by some route."""
+    return message_outcomes(records)["accepted"].astype(bool)
+
+
 def _fraud_kpis(records: Records) -> dict[str, float]:
     """AIT blocked, legitimate OTPs blocked (false positives), OTP conversion."""
     c = records.columns
@@ -218,8 +226,9 @@ def _fraud_kpis(records: Records) -> dict[str, float]:
         np.logical_or.at(verified, group, ~np.isnan(c["verified_s"]))
     n_legit = int(legit_otp.sum())
     n_legit_blocked = int((legit_otp & by_ait_guard).sum())
-    n_otp = int(otp.sum())
-    n_verified = int((verified & otp).sum())
+    sent_otp = otp & m_accepted(records)
+    n_otp = int(sent_otp.sum())
+    n_verified = int((verified & sent_otp).sum())
     return {
         "ait_blocked": int((ait & by_ait_guard).sum()),
         "legit_blocked_ratio": _ratio(n_legit_blocked, n_legit),

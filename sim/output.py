@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from sim.records import to_dataframe, write_csv
+from sim.records import guard_log_frame, probes_frame, to_dataframe, write_csv
 from sim.report import render_report
 from sim.runner import RunResult
 
@@ -53,8 +53,14 @@ def write_run(result: RunResult, out_dir: Path) -> Path:
         records_dir = staging / "records"
         records_dir.mkdir()
         for task in result.tasks:
-            frame = to_dataframe(task.records, result.labels)
-            write_csv(frame, records_dir / f"{task.strategy}-{task.replication}.csv.gz")
+            name = f"{task.strategy}-{task.replication}.csv.gz"
+            write_csv(to_dataframe(task.records, result.labels), records_dir / name)
+            if task.records.probe_results:
+                (staging / "probes").mkdir(exist_ok=True)
+                write_csv(probes_frame(task.records), staging / "probes" / name)
+            if task.records.guard_log:
+                (staging / "guards").mkdir(exist_ok=True)
+                write_csv(guard_log_frame(task.records), staging / "guards" / name)
         render_report(staging)
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")

@@ -289,3 +289,31 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
             gz.write(data)
     else:
         path.write_bytes(data)
+
+
+def probes_frame(records: Records) -> pd.DataFrame:
+    """The probe results of a run (one row per probe, as the testing team saw it)."""
+    rows = [
+        {
+            "route": p.route,
+            "destination": p.destination,
+            "sent_s": p.sent_s,
+            "observed_s": p.observed_s,
+            "submit_status": submit_status_name(p.submit_status),
+            "received": p.received,
+            "handset_delay_s": p.handset_delay_s,
+            "dlr_status": DlrStatus(p.dlr_status).name if p.dlr_status else "",
+            "fake_receipt": p.fake_receipt,
+            "sender_intact": p.sender_intact,
+            "content_intact": p.content_intact,
+            "cost": p.cost,
+            "known_test_number": p.known_test_number,
+        }
+        for p in records.probe_results
+    ]
+    return pd.DataFrame(rows)
+
+
+def guard_log_frame(records: Records) -> pd.DataFrame:
+    """Guard decisions beyond per-message refusals (e.g. AIT blocks of number ranges)."""
+    return pd.DataFrame(records.guard_log, columns=["time_s", "guard", "action", "range"])

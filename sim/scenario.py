@@ -336,7 +336,7 @@ class MessageKind(StrEnum):
 class KindSpec(_Model):
     """One kind of traffic: its share, sender and text templates."""
 
-    share: float = Field(gt=0)
+    share: float = Field(ge=0, description="0: only sent in bursts or attacks")
     sender: str
     templates: tuple[str, ...] = Field(min_length=1)
     bulk: bool | None = Field(default=None, description="bulk traffic (default: marketing)")
@@ -480,7 +480,6 @@ class ProbeConfig(_Model):
     pool_size: int = Field(default=200, ge=1, description="test numbers per destination")
     rotate_after: int = Field(default=2, ge=1)
     timeout_s: float = Field(default=900.0, gt=0, description="no handset by then: not received")
-    text: str = "Route test {code}: https://probe.example/t/{code}"
     start_s: float = Field(default=0.0, ge=0)
 
 
@@ -617,6 +616,8 @@ class Scenario(_Model):
             for country in rule.countries:
                 if country not in countries:
                     raise ValueError(f"quiet_hours[{j}]: no destination in country {country!r}")
+        if not any(spec.share > 0 for spec in self.traffic.kinds.values()):
+            raise ValueError("traffic.kinds: at least one kind needs a share above 0")
         for kind, spec in self.traffic.kinds.items():
             for j, template in enumerate(spec.templates):
                 try:

@@ -5,7 +5,9 @@ cycling through the destinations it prices. Test numbers come from a panel per
 destination: a *public* vendor panel (few numbers, known to lying routes) or a
 *rotating* pool of own SIMs that look like ordinary subscribers, each retired after
 ``rotate_after`` uses so no number gets the repeated traffic that gives it away.
-The schedule depends only on the scenario and seed, so every strategy of a replication
+Probes take each kind of the scenario's traffic in turn (its sender, a text of its kind
+and whether it is bulk), since some routes treat kinds differently (faking receipts on
+bulk only). The schedule depends only on the scenario and seed, so every strategy of a replication
 is probed identically (common random numbers).
 """
 
@@ -31,6 +33,7 @@ class PlannedProbe:
     destination: int
     number: int
     known_test_number: bool
+    kind: int  # index into the scenario's traffic kinds: probes look like each kind in turn
 
 
 class TestPanel:
@@ -87,7 +90,8 @@ def plan_probes(scenario: Scenario, replication: int) -> list[PlannedProbe]:
         k = 0
         while t < scenario.duration_s:
             d = targets[k % len(targets)]
-            planned.append(PlannedProbe(t, r_index, d, panels[d].take(), panels[d].public))
+            kind = k % len(scenario.traffic.kinds)
+            planned.append(PlannedProbe(t, r_index, d, panels[d].take(), panels[d].public, kind))
             k += 1
             t += interval_s
     planned.sort(key=lambda p: (p.at_s, p.route))
