@@ -56,9 +56,13 @@ class KeyedDraws:
     First attempts of customer messages (ids below ``dense_ids``) come from blocks of
     ``block_size`` consecutive ids, generated and prepared in one NumPy call per
     (route, block) — messages arrive in id order, so a few cached blocks serve them.
-    Retries and sparse ids (probes) get a row from their own seed. Either way a row
-    depends only on (seed, replication, route, message id, attempt).
+    Retries come from small blocks of ``RETRY_BLOCK`` ids per attempt (bursts of
+    throttled retries hit the same block); sparse ids (probes) get a row from their own
+    seed. Either way a row depends only on (seed, replication, route, id, attempt).
     """
+
+    RETRY_BLOCK = 128
+    RETRY_CACHE = 16
 
     def __init__(
         self,
@@ -80,6 +84,7 @@ class KeyedDraws:
         self._blocks: dict[int, Block] = {}
         self._last_index = -1
         self._last_block: Block | None = None
+        self._retry_blocks: dict[tuple[int, int], Block] = {}
 
     def _block(self, index: int) -> Block:
         block = self._blocks.get(index)
@@ -105,10 +110,30 @@ class KeyedDraws:
             row = self._prepare(row)
         return row[0].tolist()  # type: ignore[no-any-return]
 
+    def _retry_row(self, msg_id: int, attempt: int) -> list[float]:
+        index, offset = divmod(msg_id, self.RETRY_BLOCK)
+        key = (index, attempt)
+        block = self._retry_blocks.get(key)
+        if block is None:
+            sequence = replication_seed(
+                self._seed, self._replication, STREAM_ROUTES, self._route_key, index, attempt, 2
+            )
+            block = np.random.Generator(np.random.PCG64(sequence)).random(
+                (self.RETRY_BLOCK, DRAWS_PER_ATTEMPT)
+            )
+            if self._prepare is not None:
+                block = self._prepare(block)
+            if len(self._retry_blocks) >= self.RETRY_CACHE:
+                del self._retry_blocks[next(iter(self._retry_blocks))]
+            self._retry_blocks[key] = block
+        return block[offset].tolist()  # type: ignore[no-any-return]
+
     def row(self, msg_id: int, attempt: int) -> list[float]:
         """The draws of one attempt (attempt counts from 1)."""
-        if attempt != 1 or msg_id >= self._dense_ids:
+        if msg_id >= self._dense_ids:
             return self._single(msg_id, attempt)
+        if attempt != 1:
+            return self._retry_row(msg_id, attempt)
         block_index, offset = divmod(msg_id, self._block_size)
         if block_index == self._last_index and self._last_block is not None:
             block = self._last_block
