@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
+from scipy.special import stdtrit
 
 from sim.records import NO_ROUTE, Records
 from sim.world.smpp import DlrStatus, SubmitStatus
@@ -288,7 +288,7 @@ def t_interval(values: Sequence[float]) -> tuple[float, float]:
     if data.size < 2:
         return (math.nan, math.nan)
     mean = float(data.mean())
-    half = float(stats.t.ppf(0.975, data.size - 1) * data.std(ddof=1) / math.sqrt(data.size))
+    half = float(stdtrit(data.size - 1, 0.975) * data.std(ddof=1) / math.sqrt(data.size))
     return (mean - half, mean + half)
 
 
