@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import sim
+from sim import check, sweep
 from sim.cluster import ClusterError, executor_for
 from sim.live.commands import register as register_live
 from sim.live.thresholds import LiveError
@@ -224,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(func=cmd_validate)
 
     register_report(sub)
+    sweep.register(sub)
+    check.register(sub)
     register_live(sub)
 
     lister = sub.add_parser("list", help="bundled scenarios and strategies")
@@ -243,6 +246,8 @@ _BAD_INPUT: tuple[type[Exception], ...] = (
     ClusterError,
     ReportError,
     LiveError,
+    check.CheckError,
+    sweep.SweepError,
 )
 
 
