@@ -14,28 +14,23 @@ import math
 from collections.abc import Callable
 from typing import Any, cast
 
-import numpy as np
 import simpy
 
-from sim.guards.base import Action, Guard
-from sim.guards.registry import guards_for
+from sim.guards.base import Action
 from sim.probes.evidence import ProbeResult
 from sim.probes.planner import PlannedProbe, plan_probes
 from sim.records import RecordBuffer, Records
 from sim.routeline import RouteLine
+from sim.router import build_router, fails_over_after_report, submit_error_action
 from sim.scenario import MessageKind, RetryPolicy, Scenario, StrategySpec, SubmitErrorAction
 from sim.strategies.base import (
     Message,
-    RouteView,
     Strategy,
     StrategyBase,
-    StrategyContext,
     StrategyError,
 )
-from sim.strategies.registry import build
 from sim.world.encoding import segment_info
-from sim.world.randomness import STREAM_STRATEGY, KeyedDraws, replication_seed
-from sim.world.route import Fate, RouteBehaviour
+from sim.world.route import Fate
 from sim.world.smpp import NEGATIVE_DLR, DlrStatus, SubmitStatus
 from sim.world.traffic import TrafficPlan, generate_traffic
 
@@ -60,44 +55,21 @@ class Simulation:
         self.env = simpy.Environment()
         self.policy: RetryPolicy = scenario.retry
         self.records = RecordBuffer()
-        self.behaviours = [RouteBehaviour(r) for r in scenario.routes]
-        self.draws = [
-            KeyedDraws(
-                scenario.seed,
-                replication,
-                b.id,
-                len(self.plan),
-                prepare=b.prepare_draws,
-            )
-            for b in self.behaviours
-        ]
         self.lines = [RouteLine(self.env, i, r, self._send) for i, r in enumerate(scenario.routes)]
-        now = self._now
-        self.views = [
-            RouteView(
-                i,
-                r.id,
-                r.supplier,
-                r.kind,
-                r.tps,
-                r.window,
-                _price_fn(self.behaviours[i], now),
-                self.lines[i].queue_length,
-            )
-            for i, r in enumerate(scenario.routes)
-        ]
-        dest_index = {d.id: i for i, d in enumerate(scenario.destinations)}
-        self.candidates: list[tuple[RouteView, ...]] = [() for _ in scenario.destinations]
-        for view, route in zip(self.views, scenario.routes, strict=True):
-            for dest_id in route.prices:
-                i = dest_index[dest_id]
-                self.candidates[i] = (*self.candidates[i], view)
-        rng = np.random.Generator(
-            np.random.PCG64(replication_seed(scenario.seed, replication, STREAM_STRATEGY))
+        router = build_router(
+            scenario,
+            spec,
+            replication,
+            dense_ids=len(self.plan),
+            queue_lengths=[line.queue_length for line in self.lines],
+            clock=self._now,
         )
-        context = StrategyContext(routes=tuple(self.views), rng=rng, clock=now)
-        self.strategy: Strategy = build(spec.target, spec.name, spec.params, context)
-        self.guards: list[Guard] = guards_for(scenario, spec)
+        self.behaviours = router.behaviours
+        self.draws = router.draws
+        self.views = router.views
+        self.candidates = router.candidates
+        self.strategy: Strategy = router.strategy
+        self.guards = router.guards
         self._verify_listeners = [g for g in self.guards if getattr(g, "wants_verifications", 0)]
         self.probe_results: list[ProbeResult] = []
         self._probe_observer = getattr(self.strategy, "on_probe_result", None)
@@ -358,9 +330,7 @@ class Simulation:
 
     def _after_submit_error(self, message: Message, index: int, status: int) -> None:
         policy = self.policy
-        if message.attempt >= policy.max_attempts:
-            return
-        action = _ERROR_ACTIONS.get(status, _system_error_action)(policy)
+        action = submit_error_action(policy, status, message.attempt)
         if action is SubmitErrorAction.GIVE_UP:
             return
         message.attempt += 1
@@ -378,11 +348,7 @@ class Simulation:
         message, index, status, submitted_s = cast(tuple[Message, int, int, float], event.value)
         delay_s = float(self.env.now) - submitted_s
         self.strategy.on_delivery_report(message, self.views[index], status, delay_s)
-        if (
-            status in NEGATIVE_DLR
-            and self.policy.failover_on_negative_dlr
-            and message.attempt < self.policy.max_attempts
-        ):
+        if fails_over_after_report(self.policy, status, message.attempt):
             message.attempt += 1
             self._route(message)
 
@@ -394,29 +360,6 @@ def _delay_until(now_s: float, at_s: float) -> float:
     while now_s + delay < at_s:
         delay = math.nextafter(delay, math.inf)
     return delay
-
-
-def _system_error_action(policy: RetryPolicy) -> SubmitErrorAction:
-    return policy.on_system_error
-
-
-_ERROR_ACTIONS: dict[int, Callable[[RetryPolicy], SubmitErrorAction]] = {
-    SubmitStatus.ESME_RTHROTTLED: lambda p: p.on_throttled,
-    SubmitStatus.ESME_RMSGQFUL: lambda p: p.on_queue_full,
-    SubmitStatus.ESME_RSYSERR: lambda p: p.on_system_error,
-    SubmitStatus.ESME_RSUBMITFAIL: lambda p: p.on_system_error,
-}
-
-
-def _price_fn(behaviour: RouteBehaviour, now: Callable[[], float]) -> Callable[[str], float]:
-    static = behaviour.static_prices
-    if static is not None:
-        return static.__getitem__
-
-    def price(destination: str) -> float:
-        return behaviour.price_eur(destination, now())
-
-    return price
 
 
 def simulate(

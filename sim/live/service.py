@@ -18,20 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import numpy as np
-
-from sim.guards.base import Action, Guard
-from sim.guards.registry import guards_for
+from sim.guards.base import Action
 from sim.live.clock import WallClock
 from sim.live.ledger import Ledger
 from sim.live.routeline import LiveRouteLine
 from sim.live.validation import SubmitRequest
+from sim.router import build_router, fails_over_after_report, submit_error_action
 from sim.scenario import RetryPolicy, Scenario, StrategySpec, SubmitErrorAction
-from sim.strategies.base import Message, RouteView, Strategy, StrategyContext
-from sim.strategies.registry import build
-from sim.world.randomness import STREAM_STRATEGY, KeyedDraws, replication_seed
-from sim.world.route import Fate, RouteBehaviour
-from sim.world.smpp import NEGATIVE_DLR, DlrStatus, SubmitStatus
+from sim.strategies.base import Message, RouteView, Strategy
+from sim.world.route import Fate
+from sim.world.smpp import DlrStatus, SubmitStatus
 
 NAN = math.nan
 REPLICATION = 1  # the live service is one replication of the world
@@ -100,31 +96,21 @@ class LiveRouter:
         self.messages: list[Tracked] = []
         self.on_terminal: list[Callable[[Tracked], None]] = []
         self.accepting = True
-        self.behaviours = [RouteBehaviour(r) for r in scenario.routes]
-        self.draws = [
-            KeyedDraws(
-                scenario.seed, REPLICATION, b.id, dense_ids=DENSE_IDS, prepare=b.prepare_draws
-            )
-            for b in self.behaviours
-        ]
         self.lines = [LiveRouteLine(clock, i, r, self._send) for i, r in enumerate(scenario.routes)]
-        self.views = [
-            RouteView(i, r.id, r.supplier, r.kind, r.tps, r.window,
-                      _price_fn(self.behaviours[i], clock.now), self.lines[i].queue_length)
-            for i, r in enumerate(scenario.routes)
-        ]  # fmt: skip
-        dest_index = {d.id: i for i, d in enumerate(scenario.destinations)}
-        self.candidates: list[tuple[RouteView, ...]] = [() for _ in scenario.destinations]
-        for view, route in zip(self.views, scenario.routes, strict=True):
-            for dest_id in route.prices:
-                i = dest_index[dest_id]
-                self.candidates[i] = (*self.candidates[i], view)
-        rng = np.random.Generator(
-            np.random.PCG64(replication_seed(scenario.seed, REPLICATION, STREAM_STRATEGY))
+        router = build_router(
+            scenario,
+            spec,
+            REPLICATION,
+            dense_ids=DENSE_IDS,
+            queue_lengths=[line.queue_length for line in self.lines],
+            clock=clock.now,
         )
-        context = StrategyContext(routes=tuple(self.views), rng=rng, clock=clock.now)
-        self.strategy: Strategy = build(spec.target, spec.name, spec.params, context)
-        self.guards: list[Guard] = guards_for(scenario, spec)
+        self.behaviours = router.behaviours
+        self.draws = router.draws
+        self.views = router.views
+        self.candidates = router.candidates
+        self.strategy: Strategy = router.strategy
+        self.guards = router.guards
 
     # ------------------------------------------------------------------ API side
     @property
@@ -272,8 +258,8 @@ class LiveRouter:
     def _after_submit_error(self, tracked: Tracked, index: int, status: int) -> None:
         message = tracked.message
         policy = self.policy
-        action = _ERROR_ACTIONS.get(status, _system_error_action)(policy)
-        if message.attempt >= policy.max_attempts or action is SubmitErrorAction.GIVE_UP:
+        action = submit_error_action(policy, status, message.attempt)
+        if action is SubmitErrorAction.GIVE_UP:
             self._finish(tracked, "failed")
             return
         message.attempt += 1
@@ -293,11 +279,7 @@ class LiveRouter:
         if self.observer is not None:
             self.observer.receipt(view.id, status)
         self.strategy.on_delivery_report(message, view, status, now - submitted_s)
-        if (
-            status in NEGATIVE_DLR
-            and self.policy.failover_on_negative_dlr
-            and message.attempt < self.policy.max_attempts
-        ):
+        if fails_over_after_report(self.policy, status, message.attempt):
             message.attempt += 1
             tracked.state = "queued"
             self._route(message)
@@ -343,26 +325,3 @@ class LiveRouter:
             and not final_delivered,
             "ait": tracked.ait,
         }
-
-
-def _system_error_action(policy: RetryPolicy) -> SubmitErrorAction:
-    return policy.on_system_error
-
-
-_ERROR_ACTIONS: dict[int, Callable[[RetryPolicy], SubmitErrorAction]] = {
-    SubmitStatus.ESME_RTHROTTLED: lambda p: p.on_throttled,
-    SubmitStatus.ESME_RMSGQFUL: lambda p: p.on_queue_full,
-    SubmitStatus.ESME_RSYSERR: lambda p: p.on_system_error,
-    SubmitStatus.ESME_RSUBMITFAIL: lambda p: p.on_system_error,
-}
-
-
-def _price_fn(behaviour: RouteBehaviour, now: Callable[[], float]) -> Callable[[str], float]:
-    static = behaviour.static_prices
-    if static is not None:
-        return static.__getitem__
-
-    def price(destination: str) -> float:
-        return behaviour.price_eur(destination, now())
-
-    return price
