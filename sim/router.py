@@ -60,7 +60,14 @@ def build_router(
     """The router of one run (``dense_ids``: message ids drawn in blocks)."""
     behaviours = tuple(RouteBehaviour(r) for r in scenario.routes)
     draws = tuple(
-        KeyedDraws(scenario.seed, replication, b.id, dense_ids, prepare=b.prepare_draws)
+        KeyedDraws(
+            scenario.seed,
+            replication,
+            b.id,
+            dense_ids,
+            prepare=b.prepare_draws,
+            prepare_row=b.prepare_row,
+        )
         for b in behaviours
     )
     views = tuple(

@@ -8,6 +8,8 @@ in one NumPy call per (route, block).
 
 from __future__ import annotations
 
+import hashlib
+import struct
 import zlib
 from collections.abc import Callable
 
@@ -31,6 +33,8 @@ U_FAKE_DLR_DELAY = 11
 DRAWS_PER_ATTEMPT = 12
 
 Block = npt.NDArray[np.float64]
+_TWO_POW_M32 = 2.0**-32
+_ROW_FORMAT = f"<{DRAWS_PER_ATTEMPT}I"
 
 # Stream identifiers under a replication's SeedSequence.
 STREAM_TRAFFIC = 0
@@ -56,13 +60,10 @@ class KeyedDraws:
     First attempts of customer messages (ids below ``dense_ids``) come from blocks of
     ``block_size`` consecutive ids, generated and prepared in one NumPy call per
     (route, block) — messages arrive in id order, so a few cached blocks serve them.
-    Retries come from small blocks of ``RETRY_BLOCK`` ids per attempt (bursts of
-    throttled retries hit the same block); sparse ids (probes) get a row from their own
-    seed. Either way a row depends only on (seed, replication, route, id, attempt).
+    Retries and sparse ids (probes) get a row hashed from their key (BLAKE2b, 32-bit
+    uniforms), prepared by ``prepare_row``. Either way a row depends only on (seed,
+    replication, route, message id, attempt).
     """
-
-    RETRY_BLOCK = 128
-    RETRY_CACHE = 16
 
     def __init__(
         self,
@@ -73,8 +74,10 @@ class KeyedDraws:
         block_size: int = 2048,
         cached_blocks: int = 4,
         prepare: Callable[[Block], Block] | None = None,
+        prepare_row: Callable[[list[float]], list[float]] | None = None,
     ) -> None:
         self._prepare = prepare
+        self._prepare_row = prepare_row
         self._seed = seed
         self._replication = replication
         self._route_key = stable_key(route_id)
@@ -84,7 +87,7 @@ class KeyedDraws:
         self._blocks: dict[int, Block] = {}
         self._last_index = -1
         self._last_block: Block | None = None
-        self._retry_blocks: dict[tuple[int, int], Block] = {}
+        self._key = struct.pack("<qqI", seed, replication, self._route_key)
 
     def _block(self, index: int) -> Block:
         block = self._blocks.get(index)
@@ -101,39 +104,17 @@ class KeyedDraws:
             self._blocks[index] = block
         return block
 
-    def _single(self, msg_id: int, attempt: int) -> list[float]:
-        sequence = replication_seed(
-            self._seed, self._replication, STREAM_ROUTES, self._route_key, msg_id, attempt, 1
-        )
-        row = np.random.Generator(np.random.PCG64(sequence)).random((1, DRAWS_PER_ATTEMPT))
-        if self._prepare is not None:
-            row = self._prepare(row)
-        return row[0].tolist()  # type: ignore[no-any-return]
-
-    def _retry_row(self, msg_id: int, attempt: int) -> list[float]:
-        index, offset = divmod(msg_id, self.RETRY_BLOCK)
-        key = (index, attempt)
-        block = self._retry_blocks.get(key)
-        if block is None:
-            sequence = replication_seed(
-                self._seed, self._replication, STREAM_ROUTES, self._route_key, index, attempt, 2
-            )
-            block = np.random.Generator(np.random.PCG64(sequence)).random(
-                (self.RETRY_BLOCK, DRAWS_PER_ATTEMPT)
-            )
-            if self._prepare is not None:
-                block = self._prepare(block)
-            if len(self._retry_blocks) >= self.RETRY_CACHE:
-                del self._retry_blocks[next(iter(self._retry_blocks))]
-            self._retry_blocks[key] = block
-        return block[offset].tolist()  # type: ignore[no-any-return]
+    def _hashed(self, msg_id: int, attempt: int) -> list[float]:
+        digest = hashlib.blake2b(
+            self._key + struct.pack("<qi", msg_id, attempt), digest_size=4 * DRAWS_PER_ATTEMPT
+        ).digest()
+        row = [(x + 0.5) * _TWO_POW_M32 for x in struct.unpack(_ROW_FORMAT, digest)]
+        return self._prepare_row(row) if self._prepare_row is not None else row
 
     def row(self, msg_id: int, attempt: int) -> list[float]:
         """The draws of one attempt (attempt counts from 1)."""
-        if msg_id >= self._dense_ids:
-            return self._single(msg_id, attempt)
-        if attempt != 1:
-            return self._retry_row(msg_id, attempt)
+        if attempt != 1 or msg_id >= self._dense_ids:
+            return self._hashed(msg_id, attempt)
         block_index, offset = divmod(msg_id, self._block_size)
         if block_index == self._last_index and self._last_block is not None:
             block = self._last_block

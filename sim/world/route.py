@@ -163,6 +163,16 @@ class RouteBehaviour:
         block[..., U_DLR_DELAY] = self._dlr_delay.quantiles(dlr_u)
         return block
 
+    def prepare_row(self, row: list[float]) -> list[float]:
+        """:meth:`prepare_draws` for one row of uniforms (scalar inverse CDFs)."""
+        route = self.route
+        dlr_u = row[U_DLR_DELAY]
+        row[U_SUBMIT_LATENCY] = route.submit_latency.quantile(row[U_SUBMIT_LATENCY])
+        row[U_HANDSET_LATENCY] = route.handset_latency.quantile(row[U_HANDSET_LATENCY])
+        row[U_FAKE_DLR_DELAY] = self._fake_delay.quantile(dlr_u)
+        row[U_DLR_DELAY] = self._dlr_delay.quantile(dlr_u)
+        return row
+
     def throttled(self, u: list[float]) -> Fate:
         """The answer to a submit past the supplier's TPS limit (``u``: a prepared row)."""
         return Fate(

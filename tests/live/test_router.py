@@ -84,7 +84,10 @@ def test_same_message_id_same_world_draws_as_the_simulation() -> None:
     live = service.router.draws[0].row(5, 1)
     behaviour = service.router.behaviours[0]
     # the engine's draws for a traffic plan of 10 messages
-    sim_draws = KeyedDraws(smoke().seed, 1, behaviour.id, 10, prepare=behaviour.prepare_draws)
+    sim_draws = KeyedDraws(
+        smoke().seed, 1, behaviour.id, 10,
+        prepare=behaviour.prepare_draws, prepare_row=behaviour.prepare_row,
+    )  # fmt: skip
     assert live == sim_draws.row(5, 1)
     assert service.router.draws[0].row(5, 2) == sim_draws.row(5, 2)  # a retry
 
