@@ -13,7 +13,6 @@ DLR callbacks to the process's inbox. Their weights follow the scenario's traffi
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Iterator
 
@@ -78,7 +77,7 @@ class OtpAppUser(SmsUser):
             h.quality.count("otp_dlr_timeout")
             return
         got_it = receipt.truth["delivered"] if receipt.truth else receipt.status == "DELIVRD"
-        if got_it and random.random() < h.verify_probability:
+        if got_it and h.data.rng.random() < h.verify_probability:
             call = h.adapter.verify(message_id)
             if call is not None:
                 self._verify(call.method, call.path, call.headers, call.name)
