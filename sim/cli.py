@@ -23,6 +23,8 @@ from sim.report import ReportError
 from sim.report.commands import register as register_report
 from sim.runner import run_scenario, select_strategies
 from sim.scenario import Scenario, ScenarioError, json_schema, load_scenario
+from sim.smpp.commands import CarrierError
+from sim.smpp.commands import register as register_carriers
 from sim.strategies.base import StrategyError
 from sim.strategies.registry import builtin_names
 
@@ -228,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.register(sub)
     check.register(sub)
     register_live(sub)
+    register_carriers(sub)
 
     lister = sub.add_parser("list", help="bundled scenarios and strategies")
     lister.set_defaults(func=cmd_list)
@@ -248,6 +251,7 @@ _BAD_INPUT: tuple[type[Exception], ...] = (
     LiveError,
     check.CheckError,
     sweep.SweepError,
+    CarrierError,
 )
 
 
