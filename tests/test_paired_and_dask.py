@@ -45,7 +45,7 @@ def test_dask_cluster_gives_the_same_summary_as_the_local_pool(scenario: sim.Sce
     local = sim.run_scenario(scenario, ["least-cost", "weighted"], replications=2, workers=2)
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
         ) as cluster,
         executor_for(cluster.scheduler_address) as executor,
     ):

@@ -1,7 +1,8 @@
 """Reports: Markdown, self-contained HTML and PNG figures, pure functions of a run directory.
 
-``render_report(run_dir)`` reads ``summary.json``, ``scenario.json`` and ``records/``
-and writes ``report.md``, ``report.html`` and the figures beside them.
+``render_report(run_dir)`` reads ``summary.json``, ``scenario.json``, ``records/`` and,
+when the run wrote them, ``probes/`` and ``guards/``, and writes ``report.md``,
+``report.html`` and the figures beside them.
 """
 
 from sim.report.render import render_report

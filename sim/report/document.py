@@ -13,12 +13,14 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Cell:
     """A table cell: its text, an optional second line (a CI), and emphasis (best of
-    its row, or a difference whose CI excludes 0)."""
+    its row, or a difference whose CI excludes 0) or a warning (a clearly bad value:
+    fake receipts, fraud that got through)."""
 
     text: str
     detail: str = ""
     emphasis: bool = False
     numeric: bool = True
+    warning: bool = False
 
 
 @dataclass(frozen=True)

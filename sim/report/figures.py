@@ -4,7 +4,8 @@
 the run (no AIT traffic, say) draws nothing and is left out. PNGs are written
 deterministically: fixed style, no software/date metadata, so the same run gives the
 same bytes. Style lives in :mod:`sim.report.style`, the figures over time in
-:mod:`sim.report.timeplots`.
+:mod:`sim.report.timeplots`; route health, AIT and learning curves in their own modules
+(:mod:`~sim.report.routehealth`, :mod:`~sim.report.ait`, :mod:`~sim.report.learning_section`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from sim.report.ait import ait_figure
+from sim.report.learning_section import learning_figure
 from sim.report.measures import Measures
+from sim.report.routehealth import FLAG_THRESHOLD, route_health_figure
 from sim.report.style import (
     DPI,
     REPORTED_COLOUR,
@@ -189,36 +193,6 @@ def latency_cdf(m: Measures) -> Figure | None:
     return fig
 
 
-def fraud(m: Measures) -> Figure | None:
-    """Per strategy: AIT (pumping) messages accepted by routes and what they cost."""
-    names = m.data.strategies
-    ait = {n: m.ait(n) for n in names}
-    if not any(a["entered"] for a in ait.values()):
-        return None
-    fig, axes = new_figure(3.2, 1, 2)
-    colours = [strategy_colour(i) for i in range(len(names))]
-    for ax, key, label in (
-        (axes[0, 0], "accepted", "AIT messages accepted by a route"),
-        (axes[0, 1], "cost_eur", "AIT cost (EUR)"),
-    ):
-        values = [ait[n][key] for n in names]
-        ax.bar(names, values, color=colours)
-        for x, v in enumerate(values):
-            ax.text(
-                x,
-                v,
-                f"{v:,.0f}" if key == "accepted" else f"{v:,.2f}",
-                ha="center",
-                va="bottom",
-                fontsize=8,
-            )
-        ax.set_title(f"{label}, per replication")
-        ax.grid(axis="x", visible=False)
-        ax.tick_params(axis="x", labelrotation=15)
-    fig.suptitle("Fraud leaked: AIT (SMS pumping) traffic that got through", fontweight="bold")
-    return fig
-
-
 @dataclass(frozen=True)
 class FigureSpec:
     id: str
@@ -275,10 +249,30 @@ FIGURES = (
         integrity,
     ),
     FigureSpec(
-        "fraud",
-        "Fraud leaked",
-        "AIT (SMS pumping) messages a route accepted, and their cost, per strategy.",
-        fraud,
+        "route_health",
+        "What the probes saw",
+        "Per route, from the route-test probes of every replication: DELIVRD receipts "
+        "for probes the test handset never received (among DELIVRD receipts), and probes "
+        "received under another sender ID (among those received); bars are Wilson 95% "
+        "intervals. A route is flagged once a lower bound passes the dashed line "
+        f"({100 * FLAG_THRESHOLD:g}%).",
+        route_health_figure,
+    ),
+    FigureSpec(
+        "ait_over_time",
+        "AIT leaked and blocked over time",
+        "Pumped (AIT) messages by creation time: red, accepted by a route and paid for; "
+        "blue, refused by the AIT guard. Shaded: the scenario's attack windows. Markers "
+        "along the top: the guard blocking a number range, one row per replication.",
+        ait_figure,
+    ),
+    FigureSpec(
+        "learning",
+        "Learning curves",
+        "Cumulative regret of each strategy's first-attempt choices against the best "
+        "fixed route in hindsight per destination (table below), replication 1; bold "
+        "lines: adaptive strategies. Flattening curves mean the strategy learned.",
+        learning_figure,
     ),
 )
 

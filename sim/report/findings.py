@@ -12,7 +12,8 @@ from typing import Any
 
 from sim.kpis import t_interval
 from sim.report import fmt
-from sim.report.measures import Measures
+from sim.report.measures import Measures, proportion
+from sim.report.routehealth import route_health_findings
 from sim.report.rundata import RunData
 from sim.report.tables import excludes_zero, paired
 
@@ -229,30 +230,36 @@ def _join(items: list[str]) -> str:
 
 
 def ait_findings(data: RunData, m: Measures) -> list[str]:
-    """How much pumping traffic each strategy let through, and what it cost."""
+    """How much pumping traffic each strategy let through, what it cost, and what the
+    AIT guard blocked (with the legitimate OTPs it blocked too)."""
     ait = {n: m.ait(n) for n in data.strategies}
-    if not any(a["entered"] for a in ait.values()):
+    if not any(a.entered for a in ait.values()):
         return []
     leaked = [
-        f"{n} let {fmt.count(a['accepted'])} of {fmt.count(a['entered'])} through "
-        f"({fmt.eur(a['cost_eur'])} EUR)"
+        f"{n} let {fmt.count(a.per_rep(a.leaked))} of {fmt.count(a.per_rep(a.entered))} "
+        f"through ({fmt.eur(a.per_rep(a.cost_eur))} EUR)"
         for n, a in ait.items()
-        if a["accepted"]
+        if a.leaked
     ]
-    stopped = [n for n, a in ait.items() if a["entered"] and not a["accepted"]]
+    stopped = [n for n, a in ait.items() if a.entered and not a.leaked]
     out = []
     if leaked:
         out.append(f"AIT leaked, per replication: {'; '.join(leaked)}.")
     if stopped:
         out.append(f"{_join(stopped)} let no AIT message reach a route.")
-    for name in data.strategies:
-        k = data.kpis(name)
-        blocked, legit = fmt.num(k.get("ait_blocked")), fmt.num(k.get("legit_blocked_ratio"))
-        if blocked:
-            cost = f", and {fmt.pct(legit, 2)} of legitimate OTP traffic with them" if legit else ""
+    for name, a in ait.items():
+        if a.blocked:
+            legit = proportion(a.legit_blocked, a.legit_otp)
+            cost = (
+                f", and {fmt.pct(legit.value, 2)} of legitimate OTP traffic with them "
+                f"({fmt.count(a.per_rep(a.legit_blocked))} messages; 95% CI "
+                f"{fmt.pct(legit.low, 2)}–{fmt.pct(legit.high, 2)})"
+                if a.legit_blocked
+                else ", and no legitimate OTP"
+            )
             out.append(
-                f"Under {name}, the AIT guard blocked {fmt.count(blocked)} AIT messages per "
-                f"replication{cost}."
+                f"Under {name}, the AIT guard blocked {fmt.count(a.per_rep(a.blocked))} of "
+                f"{fmt.count(a.per_rep(a.entered))} AIT messages per replication{cost}."
             )
     return out
 
@@ -261,6 +268,7 @@ def find(data: RunData, m: Measures) -> list[str]:
     """Every supported finding, most consequential first."""
     return [
         *route_findings(m),
+        *route_health_findings(m),
         *receipts_findings(data),
         *paired_findings(data),
         *route_findings(m, under_reporting=True),

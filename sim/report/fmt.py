@@ -131,3 +131,15 @@ def interval(low: float | None, high: float | None, key: str, signed: bool = Fal
         return ""
     show = signed_kpi if signed else kpi
     return f"[{show(low, key)}, {show(high, key)}]"
+
+
+def elapsed(seconds: float | None) -> str:
+    """A time into the run, rounded for reading: '45 s', '2.4 min', '1.5 h'."""
+    v = num(seconds)
+    if v is None:
+        return "–"
+    if v < 60:
+        return f"{v:.0f} s"
+    if v < 5400:
+        return f"{v / 60:.1f} min"
+    return f"{v / 3600:.1f} h"

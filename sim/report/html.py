@@ -14,7 +14,7 @@ from sim.report.document import Block, Cell, Figure, Report, Table
 
 CSS = """
 :root { --ink: #212529; --muted: #6c757d; --line: #dee2e6; --accent: #2b8a3e;
-        --best: #ebfbee; --band: #f8f9fa; }
+        --best: #ebfbee; --warn: #fff0f0; --band: #f8f9fa; }
 * { box-sizing: border-box; }
 body { margin: 0; color: var(--ink); background: #fff;
        font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; }
@@ -42,6 +42,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 td.text { white-space: nowrap; }
 td .ci { display: block; color: var(--muted); font-size: 11.5px; }
 td.em { font-weight: 700; background: var(--best) !important; }
+td.warn { font-weight: 700; background: var(--warn) !important; }
 .note { color: var(--muted); font-size: 13px; margin: 4px 0 10px; }
 figure { margin: 18px 0 26px; }
 figure img { max-width: 100%; height: auto; display: block; border: 1px solid var(--line);
@@ -53,7 +54,8 @@ footer { margin: 36px 0 24px; padding-top: 10px; color: var(--muted); font-size:
 
 
 def _cell(cell: Cell) -> str:
-    classes = ["num" if cell.numeric else "text"] + (["em"] if cell.emphasis else [])
+    classes = ["num" if cell.numeric else "text"]
+    classes += (["em"] if cell.emphasis else []) + (["warn"] if cell.warning else [])
     detail = f'<span class="ci">{escape(cell.detail)}</span>' if cell.detail else ""
     return f'<td class="{" ".join(classes)}">{escape(cell.text)}{detail}</td>'
 

@@ -1,7 +1,7 @@
 """report.md: the report document written as GitHub-flavoured Markdown.
 
 Figures are referenced as the PNG files beside it; tables put a cell's CI after its
-value in brackets; emphasised cells are bold.
+value in brackets; emphasised cells (and warnings) are bold.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def _cell(cell: Cell) -> str:
     text = _escape(cell.text)
     if cell.detail:
         text += " " + _escape(cell.detail)
-    return f"**{text}**" if cell.emphasis else text
+    return f"**{text}**" if cell.emphasis or cell.warning else text
 
 
 def table_markdown(table: Table) -> list[str]:

@@ -3,15 +3,17 @@
 :class:`Measures` wraps a :class:`~sim.report.rundata.RunData` and derives, with
 caching: per-message outcomes, per-route truth against receipts pooled over every
 strategy and replication, latency samples, time series of traffic share and delivery,
-and what guards held or refused. Figures, tables and findings all read from here, so
-they agree with each other.
+what guards held or refused, and what became of AIT (pumping) traffic. Figures, tables
+and findings all read from here, so they agree with each other.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +28,7 @@ ACCEPTED = "ESME_ROK"
 _NICE_BINS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 86400)
 
 Floats = npt.NDArray[np.float64]
+T = TypeVar("T")
 
 
 def messages(frame: pd.DataFrame) -> pd.DataFrame:
@@ -68,7 +71,8 @@ class Interval:
     n: int
 
 
-def _share(successes: int, trials: int) -> Interval:
+def proportion(successes: int, trials: int) -> Interval:
+    """``successes / trials`` with its Wilson 95% interval (NaNs when ``trials`` is 0)."""
     if trials <= 0:
         return Interval(math.nan, math.nan, math.nan, 0)
     low, high = wilson(successes, trials)
@@ -121,6 +125,14 @@ class Measures:
     def __init__(self, data: RunData) -> None:
         self.data = data
         self._messages: dict[str, pd.DataFrame] = {}
+        self._memo: dict[str, Any] = {}
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()`` once per ``key`` (for views derived in other modules)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        value: T = self._memo[key]
+        return value
 
     @cached_property
     def bin_s(self) -> float:
@@ -150,8 +162,8 @@ class Measures:
         for value, group in accepted.groupby(column, sort=True):
             n = len(group)
             out[str(value)] = (
-                _share(int(group["handset_delivered"].sum()), n),
-                _share(int((group["dlr_status"] == DELIVRD).sum()), n),
+                proportion(int(group["handset_delivered"].sum()), n),
+                proportion(int((group["dlr_status"] == DELIVRD).sum()), n),
             )
         return out
 
@@ -182,11 +194,13 @@ class Measures:
                     route=route,
                     attempts=len(mine),
                     accepted=len(accepted),
-                    delivered=_share(len(delivered), len(accepted)),
-                    reported=_share(len(reported), len(accepted)),
-                    fake=_share(int((~reported["handset_delivered"]).sum()), len(reported)),
-                    sender_intact=_share(len(delivered) - len(changed), len(delivered)),
-                    content_intact=_share(int(delivered["content_intact"].sum()), len(delivered)),
+                    delivered=proportion(len(delivered), len(accepted)),
+                    reported=proportion(len(reported), len(accepted)),
+                    fake=proportion(int((~reported["handset_delivered"]).sum()), len(reported)),
+                    sender_intact=proportion(len(delivered) - len(changed), len(delivered)),
+                    content_intact=proportion(
+                        int(delivered["content_intact"].sum()), len(delivered)
+                    ),
                     latency_p50_s=float(np.median(latency)) if latency.size else math.nan,
                     cost_eur=float(mine["cost"].sum()),
                     sender_changed=len(changed),
@@ -250,19 +264,69 @@ class Measures:
             )
         return out
 
-    def ait(self, strategy: str) -> dict[str, float]:
-        """AIT (pumping) traffic per replication (means): messages that entered, were
-        accepted by a route, reached a handset, and what the accepted attempts cost."""
-        reps = self.data.replications
+    def ait_messages(self, strategy: str) -> pd.DataFrame:
+        """Per OTP or AIT message of every replication: ``ait``, ``kind``, ``created_s``,
+        ``leaked`` (some attempt accepted by a route), ``blocked`` (refused by the AIT
+        guard), ``verified`` (its user entered the code) and the ``cost_eur`` of its
+        accepted attempts."""
         rows = self.data.all_records(strategy)
-        rows = rows[rows["ait"]]
-        m = self.messages(strategy)
-        m = m[m["ait"]]
-        accepted = rows[rows["submit_status"] == ACCEPTED]
-        return {
-            "entered": len(m) / reps,
-            "accepted": accepted.drop_duplicates(["replication", "msg_id"]).shape[0] / reps,
-            "refused": int((m["final_status"] == REFUSED).sum()) / reps,
-            "delivered": int(m["delivered"].sum()) / reps,
-            "cost_eur": float(accepted["cost"].sum()) / reps,
-        }
+        rows = rows[rows["ait"] | (rows["kind"] == "otp")]
+        key = ["replication", "msg_id"]
+        accepted = rows["submit_status"] == ACCEPTED
+        grouped = rows.assign(
+            accepted=accepted,
+            paid=rows["cost"].where(accepted, 0.0),
+            verified=rows["verified_s"].notna(),
+        ).groupby(key, sort=True)
+        last = rows.drop_duplicates(key, keep="last").set_index(key)
+        out = pd.DataFrame(
+            {
+                "ait": last["ait"],
+                "kind": last["kind"],
+                "created_s": last["created_s"],
+                "leaked": grouped["accepted"].any(),
+                "blocked": (last["submit_status"] == REFUSED) & last["guard"].str.startswith("ait"),
+                "verified": grouped["verified"].any(),
+                "cost_eur": grouped["paid"].sum(),
+            }
+        )
+        return out.reset_index()
+
+    def ait(self, strategy: str) -> AitCounts:
+        """What became of AIT traffic and legitimate OTPs (counts over all replications)."""
+        m = self.ait_messages(strategy)
+        pumped, legit = m[m["ait"]], m[~m["ait"] & (m["kind"] == "otp")]
+        otp = m[m["kind"] == "otp"]
+        refused = self.messages(strategy)
+        return AitCounts(
+            replications=self.data.replications,
+            entered=len(pumped),
+            blocked=int(pumped["blocked"].sum()),
+            refused=int((refused["ait"] & (refused["final_status"] == REFUSED)).sum()),
+            leaked=int(pumped["leaked"].sum()),
+            cost_eur=float(pumped["cost_eur"].sum()),
+            legit_otp=len(legit),
+            legit_blocked=int(legit["blocked"].sum()),
+            otp_sent=int(otp["leaked"].sum()),
+            otp_verified=int((otp["leaked"] & otp["verified"]).sum()),
+        )
+
+
+@dataclass(frozen=True)
+class AitCounts:
+    """AIT (pumping) traffic and legitimate OTPs of one strategy, summed over its
+    replications (:meth:`per_rep` gives means per replication)."""
+
+    replications: int
+    entered: int  # AIT messages that entered
+    blocked: int  # refused by the AIT guard
+    refused: int  # refused by any guard
+    leaked: int  # accepted by a route (and paid for)
+    cost_eur: float  # what the accepted AIT attempts cost
+    legit_otp: int  # OTP messages that were not pumping
+    legit_blocked: int  # ... of which the AIT guard refused (false positives)
+    otp_sent: int  # OTP messages (AIT included) a route accepted
+    otp_verified: int  # ... of which their user verified the code
+
+    def per_rep(self, count: float) -> float:
+        return count / self.replications if self.replications else math.nan

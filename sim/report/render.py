@@ -1,8 +1,9 @@
 """Rendering: a run directory in, ``report.md``, ``report.html`` and PNG figures out.
 
 :func:`render_report` is a pure function of the run directory's files (summary,
-scenario, records): the same directory renders to byte-identical files, whether
-straight after ``routesim run`` or later with ``routesim report RUN_DIR``.
+scenario, records, and probes and guard logs when present): the same directory renders
+to byte-identical files, whether straight after ``routesim run`` or later with
+``routesim report RUN_DIR``.
 """
 
 from __future__ import annotations
@@ -10,18 +11,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.report import tables
+from sim.report.ait import ait_paragraph, ait_table
 from sim.report.describe import describe, plural, routes_table
 from sim.report.document import Block, Figure, Report, Section
 from sim.report.figures import FigureSpec, write_figures
 from sim.report.findings import find
 from sim.report.html import render_html
+from sim.report.learning_section import learning_blocks
 from sim.report.markdown import render_markdown
 from sim.report.measures import Measures
+from sim.report.routehealth import route_health_table
 from sim.report.rundata import RunData, load_run
 
-NOTHING_GUARDED = (
-    "No guard held or refused a message, every message found a route, and no AIT "
-    "(pumping) traffic ran in this scenario."
+NOTHING_GUARDED = "No guard held or refused a message, and every message found a route."
+ROUTE_HEALTH = (
+    "Route tests send probes to test handsets on every route, so they see what receipts "
+    "hide: DELIVRD for messages that never arrived, rewritten senders, altered texts. "
+    "Strategies that listen (evidence-weighted, cost-subsidy with probe correction) act on "
+    "this evidence once it is strong."
 )
 MARKDOWN = "report.md"
 HTML = "report.html"
@@ -41,6 +48,9 @@ def build_report(data: RunData, m: Measures, figures: list[FigureSpec]) -> Repor
     summary = data.summary
     guards_fraud = tables.guards_fraud_table(data, m)
     paired = tables.paired_table(data)
+    health = route_health_table(m)
+    ait = ait_table(m)
+    learning = drawn.get("learning")
     sections = [
         Section("scenario", "The scenario", (*describe(data), routes_table(data.scenario))),
         Section(
@@ -66,9 +76,20 @@ def build_report(data: RunData, m: Measures, figures: list[FigureSpec]) -> Repor
             (*fig("integrity"), tables.integrity_table(m)),
         ),
         Section(
-            "fraud",
-            "Guards and fraud",
-            (guards_fraud, *fig("fraud")) if guards_fraud else (NOTHING_GUARDED,),
+            "route_health",
+            "Route health: what the probes saw",
+            (ROUTE_HEALTH, health, *fig("route_health")) if health else (),
+        ),
+        Section("guards", "Guards", (guards_fraud,) if guards_fraud else (NOTHING_GUARDED,)),
+        Section(
+            "ait",
+            "AIT (SMS pumping) over time",
+            (ait_paragraph(m), ait, *fig("ait_over_time")) if ait else (),
+        ),
+        Section(
+            "learning",
+            "Learning curves: regret against the best fixed route",
+            learning_blocks(m, learning),
         ),
     ]
     version = summary.get("version", "?")

@@ -1,15 +1,18 @@
 """Run data: a run directory read back — summary, scenario and records — for reports.
 
 A report is a pure function of what a run wrote (DESIGN §2, principle 6):
-``summary.json``, ``scenario.json`` (the validated scenario) and
-``records/<strategy>-<replication>.csv[.gz]``. :func:`load_run` reads and checks the
-first two at once; records are read lazily, one DataFrame per (strategy, replication),
-and cached. Anything missing or unreadable raises :class:`ReportError` with one line.
+``summary.json``, ``scenario.json`` (the validated scenario),
+``records/<strategy>-<replication>.csv[.gz]`` and, when the run had them,
+``probes/`` (route-test results) and ``guards/`` (guard decision logs) named alike.
+:func:`load_run` reads and checks the first two at once; records, probes and guard logs
+are read lazily, one DataFrame per (strategy, replication), and cached. Anything
+missing or unreadable raises :class:`ReportError` with one line.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -31,12 +34,22 @@ REQUIRED_COLUMNS = (
     "submit_status", "dlr_status", "dlr_s", "handset_delivered", "handset_s",
     "sender_sent", "sender_received", "content_intact", "segments", "cost", "ait",
 )  # fmt: skip
-_FLOAT_COLUMNS = ("created_s", "queued_s", "submitted_s", "dlr_s", "handset_s", "cost")
+_FLOAT_COLUMNS = (
+    "created_s", "queued_s", "submitted_s", "dlr_s", "handset_s", "cost", "verified_s",
+)  # fmt: skip
 _BOOL_COLUMNS = ("handset_delivered", "content_intact", "ait")
 _TEXT_COLUMNS = (
     "kind", "country", "operator", "destination", "route", "submit_status", "dlr_status",
     "sender_sent", "sender_received", "guard",
 )  # fmt: skip
+PROBE_COLUMNS = (
+    "route", "destination", "sent_s", "observed_s", "submit_status", "received",
+    "handset_delay_s", "dlr_status", "fake_receipt", "sender_intact", "content_intact", "cost",
+)  # fmt: skip
+_PROBE_TEXT = ("route", "destination", "submit_status", "dlr_status")
+_PROBE_FLOAT = ("sent_s", "observed_s", "handset_delay_s", "cost")
+_PROBE_BOOL = ("received", "fake_receipt", "sender_intact", "content_intact", "known_test_number")
+GUARD_LOG_COLUMNS = ("time_s", "guard", "action", "range")
 
 
 def _read_json(path: Path) -> Any:
@@ -72,6 +85,7 @@ class RunData:
     scenario: Scenario
     _records: dict[tuple[str, int], pd.DataFrame] = field(default_factory=dict, repr=False)
     _all: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _side: dict[tuple[str, str, int], pd.DataFrame | None] = field(default_factory=dict, repr=False)
 
     @property
     def strategies(self) -> list[str]:
@@ -131,6 +145,32 @@ class RunData:
         frames = [self.all_records(s).assign(strategy=s) for s in self.strategies]
         return pd.concat(frames, ignore_index=True)
 
+    def _side_file(self, folder: str, strategy: str, replication: int) -> Path | None:
+        base = self.run_dir / folder / f"{strategy}-{replication}"
+        for suffix in (".csv.gz", ".csv"):
+            path = base.with_name(base.name + suffix)
+            if path.is_file():
+                return path
+        return None
+
+    def probes(self, strategy: str, replication: int) -> pd.DataFrame | None:
+        """The route-test probes seen under one strategy and replication (``None``: the
+        run wrote none), in the order the run wrote them."""
+        key = ("probes", strategy, replication)
+        if key not in self._side:
+            path = self._side_file("probes", strategy, replication)
+            self._side[key] = None if path is None else read_probes(path)
+        return self._side[key]
+
+    def guard_log(self, strategy: str, replication: int) -> pd.DataFrame | None:
+        """Guard decisions (e.g. AIT blocks of number ranges) of one strategy and
+        replication; ``None`` when no guard logged any."""
+        key = ("guards", strategy, replication)
+        if key not in self._side:
+            path = self._side_file("guards", strategy, replication)
+            self._side[key] = None if path is None else read_guard_log(path)
+        return self._side[key]
+
 
 def read_records(path: Path) -> pd.DataFrame:
     """Read one records CSV (gzip or plain) into the contract's columns and dtypes."""
@@ -153,14 +193,61 @@ def read_records(path: Path) -> pd.DataFrame:
         frame["guard"] = ""
     if "queued_s" not in frame.columns:
         frame["queued_s"] = frame["submitted_s"]
+    if "verified_s" not in frame.columns:
+        frame["verified_s"] = math.nan
     try:
         for column in _BOOL_COLUMNS:
             frame[column] = _as_bool(frame[column])
         for column in _FLOAT_COLUMNS:
-            frame[column] = pd.to_numeric(frame[column]).astype(float)
+            if column in frame.columns:
+                frame[column] = pd.to_numeric(frame[column]).astype(float)
     except (ValueError, TypeError) as exc:
         raise ReportError(f"{path}: bad value in records: {exc}") from None
     return frame.sort_values(["msg_id", "attempt"], kind="stable", ignore_index=True)
+
+
+def _read_side(
+    path: Path, columns: tuple[str, ...], text: tuple[str, ...], floats: tuple[str, ...]
+) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(
+            path,
+            keep_default_na=False,
+            na_values={c: [""] for c in floats},
+            dtype={c: str for c in text},
+        )
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ReportError(f"{path}: unreadable: {exc}") from None
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame({c: pd.Series(dtype=str if c in text else float) for c in columns})
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ReportError(f"{path}: lacks column(s) {', '.join(missing)}")
+    return frame
+
+
+def read_probes(path: Path) -> pd.DataFrame:
+    """Read one probes CSV (gzip or plain): one row per route-test probe."""
+    frame = _read_side(path, PROBE_COLUMNS, _PROBE_TEXT, _PROBE_FLOAT)
+    try:
+        for column in _PROBE_BOOL:
+            if column in frame.columns:
+                frame[column] = _as_bool(frame[column])
+        for column in _PROBE_FLOAT:
+            frame[column] = pd.to_numeric(frame[column]).astype(float)
+    except (ValueError, TypeError) as exc:
+        raise ReportError(f"{path}: bad value in probes: {exc}") from None
+    return frame.reset_index(drop=True)
+
+
+def read_guard_log(path: Path) -> pd.DataFrame:
+    """Read one guard log CSV: ``time_s, guard, action, range`` per decision."""
+    frame = _read_side(path, GUARD_LOG_COLUMNS, ("guard", "action", "range"), ("time_s",))
+    try:
+        frame["time_s"] = pd.to_numeric(frame["time_s"]).astype(float)
+    except (ValueError, TypeError) as exc:
+        raise ReportError(f"{path}: bad value in guard log: {exc}") from None
+    return frame.sort_values("time_s", kind="stable", ignore_index=True)
 
 
 def _as_bool(column: pd.Series) -> pd.Series:

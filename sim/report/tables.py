@@ -2,7 +2,7 @@
 
 KPIs per strategy with 95% CIs (best emphasised), paired differences against the
 reference strategy, truth against receipts and integrity per route, routes per
-strategy, and what guards held or refused and how much AIT got through.
+strategy, and what guards held or refused.
 """
 
 from __future__ import annotations
@@ -127,8 +127,8 @@ def route_truth_table(m: Measures) -> Table:
                 text_cell(s.route),
                 Cell(fmt.count(s.attempts)),
                 Cell(fmt.pct(s.accepted / s.attempts if s.attempts else None)),
-                Cell(fmt.pct(s.delivered.value), emphasis=gap),
-                Cell(fmt.pct(s.reported.value), emphasis=gap),
+                Cell(fmt.pct(s.delivered.value), warning=gap),
+                Cell(fmt.pct(s.reported.value), warning=gap),
                 Cell(fmt.pct(s.fake.value)),
                 Cell(fmt.secs(s.latency_p50_s)),
                 Cell(fmt.eur(s.cost_eur)),
@@ -149,7 +149,7 @@ def route_truth_table(m: Measures) -> Table:
         ),
         tuple(rows),
         note="Every strategy and replication pooled; shares of accepted attempts; fake "
-        "DELIVRD: receipts saying delivered for attempts no handset received. Emphasised: "
+        "DELIVRD: receipts saying delivered for attempts no handset received. Marked: "
         "receipts claim significantly more than the handsets received.",
     )
 
@@ -160,8 +160,8 @@ def integrity_table(m: Measures) -> Table:
         (
             text_cell(s.route),
             Cell(fmt.count(s.sender_intact.n)),
-            Cell(fmt.pct(s.sender_intact.value), emphasis=s.sender_intact.high < 0.95),
-            Cell(fmt.pct(s.content_intact.value), emphasis=s.content_intact.high < 0.95),
+            Cell(fmt.pct(s.sender_intact.value), warning=s.sender_intact.high < 0.95),
+            Cell(fmt.pct(s.content_intact.value), warning=s.content_intact.high < 0.95),
         )
         for s in m.route_stats
         if s.sender_intact.n
@@ -171,8 +171,7 @@ def integrity_table(m: Measures) -> Table:
         "Sender and content integrity, per route",
         ("route", "delivered attempts", "sender ID intact", "text intact"),
         tuple(rows),
-        note="Among attempts a handset received, every strategy pooled. Emphasised: "
-        "clearly below 95%.",
+        note="Among attempts a handset received, every strategy pooled. Marked: clearly below 95%.",
     )
 
 
@@ -214,46 +213,47 @@ def strategy_routes_table(data: RunData) -> Table:
 
 
 def guards_fraud_table(data: RunData, m: Measures) -> Table | None:
-    """Per strategy: messages guards held or refused, no-route rejections, AIT leaked."""
+    """Per strategy: messages guards held or refused, and no-route rejections (AIT has
+    its own table, :func:`sim.report.ait.ait_table`)."""
     rows = []
     acted = False
     for name in data.strategies:
         guards = m.guards(name)
-        ait = m.ait(name)
         held = sum(g.held for g in guards)
         timed = [g for g in guards if g.held and not fmt.missing(g.hold_mean_s)]
         weight = sum(g.held for g in timed)
         hold_s = sum(g.held * g.hold_mean_s for g in timed) / weight if weight else None
         rejected = fmt.num(data.kpis(name).get("rejected_ratio"))
-        acted = acted or bool(guards) or bool(ait["entered"]) or bool(rejected)
+        acted = acted or bool(guards) or bool(rejected)
+        refusing = [g for g in guards if g.refused]
+        by_guard = (
+            "; ".join(f"{g.guard} {fmt.count(g.refused)}" for g in refusing)
+            if len(refusing) > 1
+            else ""
+        )
         rows.append(
             (
                 text_cell(name),
                 Cell(fmt.count(held)),
                 Cell(fmt.secs(hold_s)),
-                Cell(fmt.count(sum(g.refused for g in guards))),
+                Cell(fmt.count(sum(g.refused for g in guards)), by_guard),
                 Cell(fmt.pct(rejected, 2)),
-                Cell(fmt.count(ait["entered"])),
-                Cell(fmt.count(ait["accepted"]), emphasis=ait["accepted"] > 0),
-                Cell(fmt.eur(ait["cost_eur"]), emphasis=ait["cost_eur"] > 0),
             )
         )
     if not acted:
         return None
     return Table(
         "guards_fraud",
-        "Held, refused, and AIT that got through",
+        "Held and refused",
         (
             "strategy",
             "held by guards",
             "mean hold (s)",
             "refused by guards",
             "rejected (no route took it)",
-            "AIT messages",
-            "AIT accepted",
-            "AIT cost (EUR)",
         ),
         tuple(rows),
         note="Per replication (means). Held messages were sent later; refused ones never "
-        "left. AIT accepted: pumping messages a route took (and charged for).",
+        "left (under the count, when several guards refused: per guard). Rejected: share "
+        "of messages no route accepted, guard refusals included.",
     )

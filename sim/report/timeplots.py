@@ -22,7 +22,7 @@ def time_step_s(duration_s: float) -> float:
     return float(next((s for s in steps if s >= duration_s / 6), steps[-1]))
 
 
-def _time_axis(ax: Axes, m: Measures) -> None:
+def time_axis(ax: Axes, m: Measures) -> None:
     """Ticks at round times; minutes from the start (seconds for short runs)."""
     duration_s = float(m.data.summary["duration_s"])
     ax.set_xlim(0, duration_s)
@@ -31,14 +31,14 @@ def _time_axis(ax: Axes, m: Measures) -> None:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / per:g}"))
 
 
-def _time_label(m: Measures) -> str:
+def time_label(m: Measures) -> str:
     s = m.data.scenario
     start = s.start.astimezone(s.zone)
     unit = "minutes" if float(m.data.summary["duration_s"]) >= 600 else "seconds"
     return f"{unit} from the start ({start:%a %H:%M}, {s.timezone})"
 
 
-def _grid(n: int, height_per_row: float) -> tuple[Figure, list[Axes]]:
+def grid(n: int, height_per_row: float) -> tuple[Figure, list[Axes]]:
     cols = 1 if n == 1 else 2
     rows = (n + cols - 1) // cols
     fig, axes = new_figure(0.8 + height_per_row * rows, rows, cols, sharex=True, sharey=True)
@@ -51,7 +51,7 @@ def _grid(n: int, height_per_row: float) -> tuple[Figure, list[Axes]]:
     return fig, flat[:n]
 
 
-def _bottom_labels(axes: list[Axes], label: str) -> None:
+def bottom_labels(axes: list[Axes], label: str) -> None:
     """An x label under each plot that shows tick labels (the bottom of each column)."""
     cols = 1 if len(axes) == 1 else 2
     for index, ax in enumerate(axes):
@@ -62,7 +62,7 @@ def _bottom_labels(axes: list[Axes], label: str) -> None:
 def traffic_share(m: Measures) -> Figure | None:
     """Per strategy: share of attempts sent to each route, per interval (stacked)."""
     names = m.data.strategies
-    fig, axes = _grid(len(names), 2.3)
+    fig, axes = grid(len(names), 2.3)
     routes = m.data.route_ids
     drawn: dict[str, Artist] = {}
     for ax, name in zip(axes, names, strict=True):
@@ -88,14 +88,14 @@ def traffic_share(m: Measures) -> Figure | None:
         ax.set_ylim(0, 1)
         ax.grid(axis="x", visible=False)
         ax.yaxis.set_major_formatter(percent())
-        _time_axis(ax, m)
+        time_axis(ax, m)
     if not drawn:
         return None
     ordered = [r for r in routes if r in drawn]
     fig.legend(
         [drawn[r] for r in ordered], ordered, loc="outside lower center", ncols=min(len(ordered), 7)
     )
-    _bottom_labels(axes, _time_label(m))
+    bottom_labels(axes, time_label(m))
     fig.suptitle("Traffic share per route over time", fontweight="bold")
     return fig
 
@@ -103,7 +103,7 @@ def traffic_share(m: Measures) -> Figure | None:
 def delivery_over_time(m: Measures) -> Figure | None:
     """Per strategy: delivered (truth) and reported DELIVRD, by creation time."""
     names = m.data.strategies
-    fig, axes = _grid(len(names), 2.1)
+    fig, axes = grid(len(names), 2.1)
     low = 1.0
     for ax, name in zip(axes, names, strict=True):
         series = m.delivery_over_time(name)
@@ -113,9 +113,9 @@ def delivery_over_time(m: Measures) -> Figure | None:
         low = min(low, float(np.nanmin(series.to_numpy(float), initial=1.0)))
         ax.set_title(name)
         ax.yaxis.set_major_formatter(percent())
-        _time_axis(ax, m)
+        time_axis(ax, m)
     axes[0].set_ylim(max(0.0, low - 0.05), 1.01)
-    _bottom_labels(axes, _time_label(m))
+    bottom_labels(axes, time_label(m))
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=2)
     fig.suptitle("Delivery over time (messages by creation time)", fontweight="bold")

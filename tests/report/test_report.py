@@ -16,19 +16,20 @@ import pytest
 import yaml
 
 import sim
-from sim.records import to_dataframe, write_csv
+from sim.output import write_run
 from sim.report import ReportError, load_run, render_report
 from sim.report.commands import register
 from sim.report.figures import FIGURES
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = ("routes", "kpis", "paired", "route_truth", "strategy_routes", "integrity",
-          "guards_fraud")  # fmt: skip
+          "route_health", "guards_fraud", "ait", "regret", "best_routes")  # fmt: skip
 
 
 def _scenario() -> sim.Scenario:
     """Baseline, two minutes, with an AIT attack on Nigeria, quiet hours (Spanish marketing
-    refused, German marketing held a minute) and a strategy with an AIT guard."""
+    refused, German marketing held a minute), route-test probes and a strategy with an AIT
+    guard."""
     data: dict[str, Any] = yaml.safe_load((ROOT / "scenarios" / "baseline.yaml").read_text())
     data["duration_s"] = 120
     data["traffic"]["ait"] = [
@@ -39,6 +40,7 @@ def _scenario() -> sim.Scenario:
          "action": "refuse"},
         {"name": "de-marketing", "countries": ["DE"], "allowed_from": "08:01"},
     ]  # fmt: skip
+    data["probes"] = {"per_route_per_hour": 120, "timeout_s": 60}
     data["strategies"] = [
         {"name": "least-cost"},
         {"name": "priority", "params": data["strategies"][1]["params"]},
@@ -47,26 +49,12 @@ def _scenario() -> sim.Scenario:
     return sim.parse_scenario(data, "test")
 
 
-def write_run_dir(result: sim.RunResult, out: Path) -> Path:
-    """What ``sim.output.write_run`` writes before it renders the report."""
-    out.mkdir(parents=True)
-    summary = json.dumps(result.summary, indent=2, allow_nan=False) + "\n"
-    (out / "summary.json").write_text(summary, encoding="utf-8")
-    scenario = json.dumps(result.scenario.model_dump(mode="json"), indent=2) + "\n"
-    (out / "scenario.json").write_text(scenario, encoding="utf-8")
-    (out / "records").mkdir()
-    for task in result.tasks:
-        frame = to_dataframe(task.records, result.labels)
-        write_csv(frame, out / "records" / f"{task.strategy}-{task.replication}.csv.gz")
-    return out
-
-
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run directory as ``routesim run`` writes it (records, probes, guard logs and
+    the rendered report)."""
     result = sim.run_scenario(_scenario(), replications=2, workers=1)
-    out = write_run_dir(result, tmp_path_factory.mktemp("report") / "run")
-    render_report(out)
-    return out
+    return write_run(result, tmp_path_factory.mktemp("report") / "run")
 
 
 def _outputs(run_dir: Path) -> dict[str, bytes]:
@@ -130,7 +118,7 @@ def test_guards_and_fraud_are_reported(run_dir: Path) -> None:
     )
     assert re.search(r"AIT leaked, per replication: least-cost let [\d,.]+ of [\d,.]+", html)
     assert "guarded let no AIT message reach a route" in html
-    assert re.search(r"Under guarded, the AIT guard blocked [\d,.]+ AIT messages", html)
+    assert re.search(r"Under guarded, the AIT guard blocked [\d,.]+ of [\d,.]+ AIT messages", html)
 
 
 def test_report_command_rerenders_byte_identical(run_dir: Path, tmp_path: Path) -> None:
