@@ -22,7 +22,7 @@ from sim.output import OutputError, check_output_dir, write_run
 from sim.report import ReportError
 from sim.report.commands import register as register_report
 from sim.runner import run_scenario, select_strategies
-from sim.scenario import Scenario, ScenarioError, json_schema, load_scenario
+from sim.scenario import Scenario, ScenarioError, json_schema, load_scenario, with_overrides
 from sim.smpp.commands import CarrierError
 from sim.smpp.commands import register as register_carriers
 from sim.strategies.base import StrategyError
@@ -103,13 +103,7 @@ def _non_negative_int(text: str) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     scenario: Scenario = load_scenario(resolve_scenario_path(args.scenario))
-    updates: dict[str, object] = {}
-    if args.seed is not None:
-        updates["seed"] = args.seed
-    if args.duration is not None:
-        updates["duration_s"] = args.duration
-    if updates:
-        scenario = scenario.model_copy(update=updates)
+    scenario = with_overrides(scenario, seed=args.seed, duration_s=args.duration)
     specs = select_strategies(scenario, args.strategy)
     if args.reference and args.reference not in {s.name for s in specs}:
         raise UsageError(f"--reference {args.reference!r} is not among the strategies run")

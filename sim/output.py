@@ -11,6 +11,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +42,30 @@ def summary_json(summary: dict[str, Any]) -> str:
     return json.dumps(summary, indent=2, sort_keys=False, allow_nan=False) + "\n"
 
 
-def write_run(result: RunResult, out_dir: Path) -> Path:
-    """Write the run into ``out_dir`` (replacing a previous run there)."""
-    check_output_dir(out_dir)
+@contextmanager
+def staged_directory(out_dir: Path) -> Iterator[Path]:
+    """A hidden staging directory beside ``out_dir``, moved into place (replacing a
+    previous one) when the block succeeds and removed when it fails."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
     try:
+        yield staging
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+            out_dir.rename(old)
+            staging.rename(out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def write_run(result: RunResult, out_dir: Path) -> Path:
+    """Write the run into ``out_dir`` (replacing a previous run there)."""
+    check_output_dir(out_dir)
+    with staged_directory(out_dir) as staging:
         (staging / "summary.json").write_text(summary_json(result.summary), encoding="utf-8")
         (staging / "scenario.json").write_text(
             json.dumps(result.scenario.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8"
@@ -62,14 +82,4 @@ def write_run(result: RunResult, out_dir: Path) -> Path:
                 (staging / "guards").mkdir(exist_ok=True)
                 write_csv(guard_log_frame(task.records), staging / "guards" / name)
         render_report(staging)
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-            out_dir.rename(old)
-            staging.rename(out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out_dir

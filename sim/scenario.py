@@ -729,8 +729,18 @@ def json_schema() -> dict[str, Any]:
     return schema
 
 
+def with_overrides(
+    scenario: Scenario, *, seed: int | None = None, duration_s: float | None = None
+) -> Scenario:
+    """The scenario with another seed and/or duration (``--seed``, ``--duration``)."""
+    updates: dict[str, Any] = {}
+    if seed is not None:
+        updates["seed"] = seed
+    if duration_s is not None:
+        updates["duration_s"] = float(duration_s)
+    return scenario.model_copy(update=updates) if updates else scenario
+
+
 def with_duration(scenario: Scenario, duration_s: float | None) -> Scenario:
-    """The scenario with another duration (``--duration``)."""
-    if duration_s is None:
-        return scenario
-    return scenario.model_copy(update={"duration_s": float(duration_s)})
+    """The scenario with another duration."""
+    return with_overrides(scenario, duration_s=duration_s)

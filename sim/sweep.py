@@ -30,8 +30,6 @@ import difflib
 import io
 import itertools
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
@@ -44,8 +42,9 @@ from tqdm import tqdm
 
 from sim.cluster import executor_for
 from sim.kpis import KPI_ORDER, aggregate
+from sim.output import staged_directory
 from sim.runner import run_task, select_strategies
-from sim.scenario import Scenario, StrategySpec, load_scenario, parse_scenario
+from sim.scenario import Scenario, StrategySpec, load_scenario, parse_scenario, with_overrides
 
 
 class SweepError(ValueError):
@@ -439,24 +438,12 @@ def write_sweep(
     from sim.sweep_report import MAIN_KPIS, render_sweep_figures, render_sweep_markdown
 
     check_sweep_dir(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    try:
+    with staged_directory(out_dir) as staging:
         (staging / "sweep.csv").write_text(sweep_csv(result), encoding="utf-8")
         kpis = list(figure_kpis or MAIN_KPIS)
         figures = render_sweep_figures(result, staging, kpis)
         markdown = render_sweep_markdown(result, figures, kpis)
         (staging / "sweep.md").write_text(markdown, encoding="utf-8")
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-            out_dir.rename(old)
-            staging.rename(out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return figures
 
 
@@ -468,13 +455,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.sweep_report import markdown_table
 
     scenario = load_scenario(resolve_scenario_path(args.scenario))
-    updates: dict[str, object] = {}
-    if args.seed is not None:
-        updates["seed"] = args.seed
-    if args.duration is not None:
-        updates["duration_s"] = args.duration
-    if updates:
-        scenario = scenario.model_copy(update=updates)
+    scenario = with_overrides(scenario, seed=args.seed, duration_s=args.duration)
     for kpi in args.kpi or ():
         if kpi not in KPI_ORDER:
             raise SweepError(f"--kpi {kpi!r}: not a KPI ({', '.join(KPI_ORDER)})")
