@@ -16,6 +16,8 @@ from typing import NoReturn
 import sim
 from sim import check, sweep
 from sim.cluster import ClusterError, executor_for
+from sim.kannel.commands import register as register_kannel
+from sim.kannel.config import KannelError
 from sim.live.commands import register as register_live
 from sim.live.thresholds import LiveError
 from sim.output import OutputError, check_output_dir, write_run
@@ -225,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.register(sub)
     register_live(sub)
     register_carriers(sub)
+    register_kannel(sub)
 
     lister = sub.add_parser("list", help="bundled scenarios and strategies")
     lister.set_defaults(func=cmd_list)
@@ -246,6 +249,7 @@ _BAD_INPUT: tuple[type[Exception], ...] = (
     check.CheckError,
     sweep.SweepError,
     CarrierError,
+    KannelError,
 )
 
 
