@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -166,7 +167,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             description = load_scenario(path).description.strip().split(". ")[0]
         except ScenarioError as exc:
             description = f"INVALID: {exc}"
-        print(f"  {name:<22} {description[:90]}")
+        print(f"  {name:<22} {textwrap.shorten(description, 90, placeholder=' …')}")
     print("strategies:")
     for name in builtin_names():
         print(f"  {name}")
