@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
@@ -13,9 +15,12 @@ FINAL_MASK = DLR_DELIVERED | DLR_UNDELIVERED | DLR_SMSC_REJECT  # Kannel adds 32
 
 
 class DlrCollector:
-    """Records every GET/POST query string it gets; ``url`` is its base URL."""
+    """Records every GET/POST query string it gets; ``url`` is its base URL.
 
-    def __init__(self) -> None:
+    ``forward``, when given, is called with each query (in the request's thread) before
+    the answer, e.g. to relay it elsewhere."""
+
+    def __init__(self, forward: Callable[[dict[str, str]], None] | None = None) -> None:
         self.received: list[dict[str, str]] = []
         self.lock = threading.Lock()
         collector = self
@@ -29,10 +34,13 @@ class DlrCollector:
                     query.update(parse_qsl(body, keep_blank_values=True))
                 with collector.lock:
                     collector.received.append(query)
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
+                if forward is not None:
+                    forward(query)
+                with contextlib.suppress(OSError):  # Kannel shutting down mid-request
+                    self.send_response(200)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
 
             do_GET = do_POST = _record
 

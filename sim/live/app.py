@@ -67,6 +67,7 @@ class LiveApp:
             event = await receive()
             if event["type"] == "lifespan.startup":
                 self.service.start()
+                await self.service.start_carriers()
                 if self._on_ready is not None:
                     self._on_ready()
                 await send({"type": "lifespan.startup.complete"})

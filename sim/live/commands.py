@@ -69,6 +69,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             time_scale=args.time_scale,
             out_dir=out,
             drain_s=args.drain,
+            carriers=args.carriers,
         )
     )
     try:
@@ -101,6 +102,10 @@ def cmd_load(args: argparse.Namespace) -> int:
         thresholds=tuple(thresholds),
         quiet=args.quiet,
     )
+    if args.target == "kannel":  # Kannel in front of the simulated SMSCs
+        from sim.kannel.load import run_kannel_load
+
+        return run_kannel_load(options)
     return run_load(options)
 
 
@@ -134,6 +139,10 @@ def register(subparsers: Any) -> None:
     serve.add_argument(
         "--drain", type=_positive(float), default=5.0, metavar="SECONDS",
         help="on SIGTERM, wall seconds to let in-flight messages finish before settling",
+    )  # fmt: skip
+    serve.add_argument(
+        "--carriers", choices=("inproc", "smpp"), default="inproc",
+        help="inproc: fates decided in-process; smpp: submits go over SMPP to simulated SMSCs",
     )  # fmt: skip
     serve.set_defaults(func=cmd_serve)
 

@@ -17,7 +17,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.live.callbacks import STATUS_BY_STATE, CallbackSender
 from sim.live.clock import WallClock
@@ -26,6 +26,9 @@ from sim.live.service import LiveRouter, NoRoute, Tracked
 from sim.live.validation import ApiError, Validator
 from sim.runner import select_strategies
 from sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from sim.live.smpplink import SmppLink
 
 Fingerprint = tuple[str, str, str, str, str | None]
 
@@ -40,6 +43,7 @@ class ServiceConfig:
     out_dir: Path | None = None
     drain_s: float = 5.0
     callback_deadline_s: float = 3.0
+    carriers: str = "inproc"  # "smpp": simulated SMSCs over SMPP (sim.live.smpplink)
 
 
 class LiveService:
@@ -62,6 +66,15 @@ class LiveService:
         self.started = False
         self.stopped = False
         self.ledger_path: Path | None = None
+        self.carriers_path: Path | None = None
+        self.link: SmppLink | None = None
+        if config.carriers == "smpp":
+            from sim.live.smpplink import SmppLink
+
+            self.link = SmppLink(self.router)
+            self.router.link = self.link
+        elif config.carriers != "inproc":
+            raise ValueError(f"carriers must be 'inproc' or 'smpp', got {config.carriers!r}")
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -70,6 +83,11 @@ class LiveService:
             self.clock.start(asyncio.get_running_loop())
             self.callbacks.start()
             self.started = True
+
+    async def start_carriers(self) -> None:
+        """With ``carriers="smpp"``: start the SMSCs and bind (after :meth:`start`)."""
+        if self.link is not None and not self.link.sessions:
+            await self.link.start()
 
     @property
     def accepting(self) -> bool:
@@ -83,8 +101,12 @@ class LiveService:
         end = time.monotonic() + self.config.drain_s
         while self.router.in_flight and time.monotonic() < end:
             await asyncio.sleep(0.02)
+        if self.link is not None:
+            await self.link.settle()
         self.router.settle()
         self.stopped = True
+        if self.link is not None:
+            self.carriers_path = await self.link.stop(self.config.out_dir)
         await self.callbacks.close(self.config.callback_deadline_s)
         out = self.config.out_dir
         if out is not None:

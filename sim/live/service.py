@@ -46,6 +46,12 @@ class NoRoute(Exception):
     """The strategy has no route for a new message (the API answers 422)."""
 
 
+class SmppSend(Protocol):
+    """Sends a route line's attempts over SMPP (:class:`sim.live.smpplink.SmppLink`)."""
+
+    def send(self, message: Message, line: LiveRouteLine) -> None: ...
+
+
 class Observer(Protocol):
     """What the router tells the outside (metrics); every method is optional work."""
 
@@ -96,6 +102,7 @@ class LiveRouter:
         self.messages: list[Tracked] = []
         self.on_terminal: list[Callable[[Tracked], None]] = []
         self.accepting = True
+        self.link: SmppSend | None = None
         self.lines = [LiveRouteLine(clock, i, r, self._send) for i, r in enumerate(scenario.routes)]
         router = build_router(
             scenario,
@@ -213,6 +220,9 @@ class LiveRouter:
             self._respond(message, index, Fate(SubmitStatus.ESME_RMSGQFUL, 0.0), now)
 
     def _send(self, message: Message, line: LiveRouteLine) -> None:
+        if self.link is not None:  # --carriers smpp: the SMSC decides (sim.live.smpplink)
+            self.link.send(message, line)
+            return
         now = self.clock.now()
         index = line.index
         u = self.draws[index].row(message.msg_id, message.attempt)
@@ -247,7 +257,7 @@ class LiveRouter:
             tracked.delivered_any = tracked.delivered_any or fate.handset_delivered
             if fate.dlr_status == DlrStatus.NONE:
                 self._finish(tracked, "unknown")
-            else:
+            elif self.link is None:  # over SMPP the receipt arrives as a deliver_sm
                 self.clock.call_later(
                     fate.dlr_delay_s, self._on_receipt, message, index, fate.dlr_status,
                     submitted_s,
