@@ -17,6 +17,7 @@ from typing import NoReturn
 
 import sim
 from sim import check, sweep
+from sim.catalog import bundled_scenarios, resolve_scenario_path
 from sim.cluster import ClusterError, executor_for
 from sim.kannel.commands import register as register_kannel
 from sim.kannel.config import KannelError
@@ -36,8 +37,6 @@ EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
 
-SCENARIO_DIRS = (Path("scenarios"), Path(__file__).resolve().parent.parent / "scenarios")
-
 
 class UsageError(Exception):
     """Bad command-line input."""
@@ -48,28 +47,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message}")
-
-
-def bundled_scenarios() -> dict[str, Path]:
-    """Scenario name -> file, from ./scenarios and the project's scenarios/."""
-    found: dict[str, Path] = {}
-    for directory in SCENARIO_DIRS:
-        if directory.is_dir():
-            for file in sorted(directory.glob("*.yaml")):
-                found.setdefault(file.stem, file)
-    return found
-
-
-def resolve_scenario_path(name: str) -> Path:
-    """A path as given, or a bundled scenario by name (``baseline``)."""
-    path = Path(name)
-    if path.exists() or path.suffix in {".yaml", ".yml"}:
-        return path
-    bundled = bundled_scenarios()
-    if name in bundled:
-        return bundled[name]
-    known = ", ".join(bundled) or "none found"
-    raise ScenarioError(f"{name}: no such file or bundled scenario (bundled: {known})")
 
 
 def _positive_float(text: str) -> float:

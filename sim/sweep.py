@@ -40,6 +40,7 @@ from typing import Any
 import yaml
 from tqdm import tqdm
 
+from sim.catalog import resolve_scenario_path
 from sim.cluster import executor_for
 from sim.kpis import KPI_ORDER, aggregate
 from sim.output import staged_directory
@@ -451,7 +452,6 @@ def write_sweep(
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from sim.cli import resolve_scenario_path  # lazily: the CLI imports this module
     from sim.sweep_report import markdown_table
 
     scenario = load_scenario(resolve_scenario_path(args.scenario))

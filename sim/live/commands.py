@@ -12,24 +12,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from sim.catalog import resolve_scenario_path
 from sim.live.thresholds import LiveError, Threshold, load_live_scenario, parse_threshold
-from sim.scenario import Scenario, ScenarioError
+from sim.scenario import Scenario
 
 __all__ = ["LiveError", "register"]
 
 
-SCENARIO_DIRS = (Path("scenarios"), Path(__file__).resolve().parent.parent.parent / "scenarios")
-
-
-def _resolve(name: str) -> Path:
-    """A scenario path as given, or a bundled scenario by name (as ``routesim run``)."""
-    path = Path(name)
-    if path.exists() or path.suffix in {".yaml", ".yml"}:
-        return path
-    for directory in SCENARIO_DIRS:
-        if (directory / f"{name}.yaml").is_file():
-            return directory / f"{name}.yaml"
-    raise ScenarioError(f"{name}: no such file or bundled scenario")
+_resolve = resolve_scenario_path  # the CLI's lookup: a path, or a bundled name
 
 
 def _positive(kind: type[Any]) -> Any:
