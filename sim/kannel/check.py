@@ -22,6 +22,7 @@ import asyncio
 import random
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import httpx
@@ -92,8 +93,12 @@ class CheckResult:
             ) + f"; on the destination's cheapest route: {self.preferred_share:.0%}",
         ]  # fmt: skip
         if self.kannel_errors:
-            lines.append("  sendsms refusals: " + ", ".join(
-                f"{reason} x{count}" for reason, count in self.kannel_errors.most_common(3)))
+            lines.append(
+                "  sendsms refusals: "
+                + ", ".join(
+                    f"{reason} x{count}" for reason, count in self.kannel_errors.most_common(3)
+                )
+            )
         if self.problems:
             lines.append(f"  MISMATCHES ({len(self.problems)}):")
             lines += [f"    {p}" for p in self.problems[:10]]
@@ -184,6 +189,28 @@ def _finals(received: list[dict[str, str]]) -> dict[int, dict[str, str]]:
     return finals
 
 
+def wait_for_receipts(
+    gateway: KannelGateway,
+    collector: DlrCollector,
+    accepted: Iterable[int],
+    wait_s: float,
+    time_scale: float,
+) -> None:
+    """Wait up to ``wait_s`` until every accepted message is in the SMSC trace and every
+    receipt the SMSCs owe by then has reached the collector."""
+    wanted = list(accepted)
+    horizon = gateway.world_now() + wait_s * time_scale
+    end = time.monotonic() + wait_s
+    while time.monotonic() < end:
+        traced = _by_tag(gateway.trace.snapshot())
+        finals = _finals(collector.snapshot())
+        if all(n in traced for n in wanted) and all(
+            n in finals for n in wanted if _expects_receipt(traced[n], horizon)
+        ):
+            return
+        time.sleep(0.05)
+
+
 def kannel_check(
     scenario: Scenario, messages: int, *, time_scale: float = 1.0, concurrency: int = 16,
     dlr_wait_s: float = 15.0, seed: int = 1,
@@ -203,16 +230,7 @@ def kannel_check(
                     _send_all(gateway, collector.url, targets, concurrency)
                 )
                 send_s = time.monotonic() - t0
-                end = time.monotonic() + dlr_wait_s
-                horizon = gateway.world_now() + dlr_wait_s * time_scale
-                while time.monotonic() < end:
-                    traced = _by_tag(gateway.trace.snapshot())
-                    finals = _finals(collector.snapshot())
-                    if all(n in traced for n in accepted) and all(
-                        n in finals for n in accepted if _expects_receipt(traced[n], horizon)
-                    ):
-                        break
-                    time.sleep(0.05)
+                wait_for_receipts(gateway, collector, accepted, dlr_wait_s, time_scale)
                 settle_s = time.monotonic() - t0
                 # receipts due by then had a wall second to get through Kannel
                 sent_by = gateway.world_now() - 1.0 * time_scale
@@ -291,8 +309,10 @@ def _join(
             problems.append(f"message {n}: SMSC {route} sent {smsc_status or 'a refusal'}, "
                             "Kannel reported nothing")  # fmt: skip
             continue
-        if kind != want or dlr.get("smsc") != route or (
-            want != DLR_SMSC_REJECT and dlr.get("fid") != last.smsc_message_id
+        if (
+            kind != want
+            or dlr.get("smsc") != route
+            or (want != DLR_SMSC_REJECT and dlr.get("fid") != last.smsc_message_id)
         ):
             problems.append(
                 f"message {n}: SMSC {route} id {last.smsc_message_id} sent "

@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 import httpx
 
 from sim.kannel.adapter import is_final
-from sim.kannel.check import CheckResult, _by_tag, _expects_receipt, _finals, _join
+from sim.kannel.check import CheckResult, _by_tag, _join, wait_for_receipts
 from sim.kannel.collector import DlrCollector
 from sim.kannel.config import kannel_binaries
 from sim.kannel.gateway import KannelGateway, ledger_frame
@@ -123,8 +123,12 @@ def run_kannel_load(options: LoadOptions, settle_s: float = 10.0) -> int:
     try:
         with DlrCollector(forward=relay) as collector, gateway:
             host = f"http://127.0.0.1:{gateway.ports.sendsms}"
-            locust_options = replace(options, target=host, adapter=ADAPTER,
-                                     api_key=f"{creds.sendsms_user}:{creds.sendsms_password}")
+            locust_options = replace(
+                options,
+                target=host,
+                adapter=ADAPTER,
+                api_key=f"{creds.sendsms_user}:{creds.sendsms_password}",
+            )
             cmd = locust_command(locust_options, host, out)
             env = dict(os.environ, PYTHONPATH=str(LOADTESTS.parent),
                        ROUTESIM_KANNEL_DLR_URL=f"{collector.url}/dlr",
@@ -137,16 +141,7 @@ def run_kannel_load(options: LoadOptions, settle_s: float = 10.0) -> int:
                 raise LiveError(f"locust failed (exit {done.returncode}); see {out / 'locust.log'}")
             send_s = time.monotonic() - t0
             accepted = read_accepted(accepted_log)
-            horizon = gateway.world_now() + settle_s * options.time_scale
-            end = time.monotonic() + settle_s
-            while time.monotonic() < end:
-                traced = _by_tag(gateway.trace.snapshot())
-                finals = _finals(collector.snapshot())
-                if all(n in traced for n in accepted) and all(
-                    n in finals for n in accepted if _expects_receipt(traced[n], horizon)
-                ):
-                    break
-                time.sleep(0.05)
+            wait_for_receipts(gateway, collector, accepted, settle_s, options.time_scale)
             waited_s = time.monotonic() - t0
             sent_by = gateway.world_now() - 1.0 * options.time_scale
         frame = ledger_frame(gateway)
